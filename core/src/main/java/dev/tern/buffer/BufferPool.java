@@ -1,0 +1,89 @@
+package dev.tern.buffer;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jctools.queues.MpmcArrayQueue;
+
+/**
+ * A bounded pool of equally sized direct {@link ByteBuffer}s carved from a few large slabs.
+ *
+ * <p>Threading: {@link #acquire()} and {@link #release(ByteBuffer)} may be called from any thread; the free list is a
+ * lock-free JCTools MPMC queue. Ownership: a buffer belongs to whoever acquired it until it is released, exactly once;
+ * every code path that acquires (errors and disconnects included) must release in a {@code finally}.
+ * {@link #outstanding()} is the leak check tests use: it is zero when every buffer is home.
+ *
+ * <p>When the pool is empty, {@link #acquire()} allocates a fresh (unpooled) direct buffer up to
+ * {@code overflowLimit} extra buffers, then returns {@code null}: callers treat that as a local resource
+ * failure (a 4xx reply), never as a reason to block the session.
+ */
+public final class BufferPool {
+    private final int bufferSize;
+    private final int pooled;
+    private final int overflowLimit;
+    private final MpmcArrayQueue<ByteBuffer> free;
+    private final AtomicInteger outstanding = new AtomicInteger();
+    private final AtomicInteger overflow = new AtomicInteger();
+
+    /**
+     * @param bufferSize    bytes per buffer
+     * @param pooled        buffers pre-allocated up front (carved from slabs of at most 64 MiB)
+     * @param overflowLimit extra buffers that may be allocated when the pool runs dry
+     */
+    public BufferPool(int bufferSize, int pooled, int overflowLimit) {
+        if (bufferSize <= 0 || pooled < 0 || overflowLimit < 0) {
+            throw new IllegalArgumentException("bufferSize > 0, pooled >= 0, overflowLimit >= 0");
+        }
+        this.bufferSize = bufferSize;
+        this.pooled = pooled;
+        this.overflowLimit = overflowLimit;
+        this.free = new MpmcArrayQueue<>(Math.max(2, pooled));
+        int perSlab = Math.max(1, (64 << 20) / bufferSize);
+        int left = pooled;
+        while (left > 0) {
+            int n = Math.min(perSlab, left);
+            ByteBuffer slab = ByteBuffer.allocateDirect(n * bufferSize);
+            for (int i = 0; i < n; i++) {
+                free.offer(slab.slice(i * bufferSize, bufferSize));
+            }
+            left -= n;
+        }
+    }
+
+    /** A cleared buffer, or {@code null} when both the pool and the overflow allowance are exhausted. */
+    public ByteBuffer acquire() {
+        ByteBuffer b = free.poll();
+        if (b == null) {
+            if (overflow.incrementAndGet() > overflowLimit) {
+                overflow.decrementAndGet();
+                return null;
+            }
+            b = ByteBuffer.allocateDirect(bufferSize);
+        }
+        outstanding.incrementAndGet();
+        return b.clear();
+    }
+
+    /** Returns a buffer obtained from {@link #acquire()}; {@code null} is ignored so finally blocks stay simple. */
+    public void release(ByteBuffer b) {
+        if (b == null) {
+            return;
+        }
+        outstanding.decrementAndGet();
+        if (!free.offer(b)) {
+            overflow.decrementAndGet(); // an overflow buffer: let the GC reclaim it
+        }
+    }
+
+    public int bufferSize() {
+        return bufferSize;
+    }
+
+    public int capacity() {
+        return pooled;
+    }
+
+    /** Buffers currently acquired and not yet released. */
+    public int outstanding() {
+        return outstanding.get();
+    }
+}

@@ -1,0 +1,41 @@
+package dev.tern.config;
+
+import java.time.Duration;
+
+/**
+ * The SMTP server's protocol limits and timeouts (RFC 5321 4.5.3). Owned by the session layer.
+ *
+ * @param hostname               the name in the greeting, EHLO reply and Received headers
+ * @param maxCommandLine         octets in a command line, CRLF included (RFC 5321 4.5.3.1.4: 512); MAIL and RCPT get
+ *                               the extra room RFC 1870/3461/6531 grant their parameters
+ * @param maxMessageSize         octets of content, advertised in EHLO SIZE (RFC 1870)
+ * @param maxDataLine            octets in a line of content, CRLF included (RFC 5321 4.5.3.1.6: 1000)
+ * @param maxRecipients          per message (RFC 5321 4.5.3.1.8 requires accepting at least 100)
+ * @param maxConnections         concurrent sessions in total
+ * @param maxConnectionsPerClient concurrent sessions per client IP
+ * @param limitMynetworks        whether the per-client limit applies to clients in mynetworks too
+ * @param maxErrors              protocol errors in a session before 421 and close
+ * @param pregreetDelay          how long a client outside mynetworks waits for the 220; input before it is refused
+ * @param commandTimeout         waiting for the next command (RFC 5321 4.5.3.2.7: 5 minutes)
+ * @param dataTimeout            waiting for the next block of DATA content (RFC 5321 4.5.3.2.5: 3 minutes)
+ * @param bareLineEndings        bare LF / bare CR handling
+ */
+public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageSize, int maxDataLine,
+                           int maxRecipients, int maxConnections, int maxConnectionsPerClient,
+                           boolean limitMynetworks, int maxErrors, Duration pregreetDelay,
+                           Duration commandTimeout, Duration dataTimeout, LineEndingPolicy bareLineEndings) {
+
+    public static SmtpSettings defaults() {
+        return new SmtpSettings(defaultHostname(), 512, 50L << 20, 1000, 100, 20_000, 50, false, 10,
+                Duration.ofMillis(500), Duration.ofMinutes(5), Duration.ofMinutes(3), LineEndingPolicy.REJECT);
+    }
+
+    private static String defaultHostname() {
+        try {
+            String h = java.net.InetAddress.getLocalHost().getCanonicalHostName();
+            return h == null || h.isBlank() ? "localhost" : h;
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
+    }
+}
