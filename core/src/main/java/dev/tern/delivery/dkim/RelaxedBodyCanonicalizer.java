@@ -1,0 +1,128 @@
+package dev.tern.delivery.dkim;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The "relaxed" body canonicalization of RFC 6376 3.4.4, applied to a body that arrives in pieces. Lines end at
+ * CRLF only; a bare CR or LF is an ordinary character, as in the body Tern stores.
+ *
+ * <ul>
+ *   <li>whitespace (SP, HTAB) at the end of a line is removed;</li>
+ *   <li>each other run of whitespace becomes one SP;</li>
+ *   <li>empty lines at the end of the body are removed: line ends are held back and written only when more
+ *       content follows, so the number of trailing empty lines never matters;</li>
+ *   <li>a non-empty body always ends with CRLF (one is added when the last line has none, 3.4.4 and errata 1384);
+ *       an empty body (or one of only empty lines) canonicalizes to nothing.</li>
+ * </ul>
+ *
+ * <p>Threading: not thread-safe; one instance per message. Input buffers are only read: their position and limit
+ * are left unchanged.
+ */
+final class RelaxedBodyCanonicalizer {
+    /** Where canonical bytes go (a {@link java.security.MessageDigest#update(byte[], int, int)} in production). */
+    @FunctionalInterface
+    interface Sink {
+        void write(byte[] bytes, int offset, int length);
+    }
+
+    private static final byte CR = '\r';
+    private static final byte LF = '\n';
+    private static final byte SP = ' ';
+    private static final byte HTAB = '\t';
+    private static final int BLOCK = 8192;
+
+    private final Sink sink;
+    private final byte[] in = new byte[BLOCK];
+    private final byte[] out = new byte[BLOCK];
+    private int outLength;
+
+    /** The previous byte was a CR: it ends the line if an LF follows, else it is content. */
+    private boolean pendingCr;
+    /** Whitespace was seen after the last content byte of this line: one SP if content follows, else dropped. */
+    private boolean pendingSpace;
+    /** Line ends not written yet: they are trailing empty lines unless content follows. */
+    private long pendingLineEnds;
+    private boolean anyContent;
+
+    RelaxedBodyCanonicalizer(Sink sink) {
+        this.sink = sink;
+    }
+
+    /** Canonicalizes the bytes between {@code from} and {@code to} of {@code buffer} (absolute indexes). */
+    void update(ByteBuffer buffer, int from, int to) {
+        int pos = from;
+        while (pos < to) {
+            int n = Math.min(BLOCK, to - pos);
+            buffer.get(pos, in, 0, n);
+            update(in, 0, n);
+            pos += n;
+        }
+    }
+
+    void update(byte[] bytes, int offset, int length) {
+        int end = offset + length;
+        for (int i = offset; i < end; i++) {
+            byte c = bytes[i];
+            if (pendingCr) {
+                pendingCr = false;
+                if (c == LF) {
+                    pendingSpace = false;
+                    pendingLineEnds++;
+                    continue;
+                }
+                content(CR);
+            }
+            if (c == CR) {
+                pendingCr = true;
+            } else if (c == SP || c == HTAB) {
+                pendingSpace = true;
+            } else {
+                content(c);
+            }
+        }
+    }
+
+    /** Ends the body: writes the final CRLF of a non-empty body and flushes everything to the sink. */
+    void finish() {
+        if (pendingCr) {
+            pendingCr = false;
+            content(CR);
+        }
+        if (anyContent) {
+            // Either the last content line ended (its CRLF is the first held back) or it had no CRLF (one is added).
+            put(CR);
+            put(LF);
+        }
+        pendingLineEnds = 0;
+        pendingSpace = false;
+        flush();
+    }
+
+    private void content(byte c) {
+        while (pendingLineEnds > 0) {
+            put(CR);
+            put(LF);
+            pendingLineEnds--;
+        }
+        if (pendingSpace) {
+            put(SP);
+            pendingSpace = false;
+        }
+        put(c);
+        anyContent = true;
+    }
+
+    private void put(byte c) {
+        if (outLength == out.length) {
+            flush();
+        }
+        out[outLength++] = c;
+    }
+
+    private void flush() {
+        if (outLength > 0) {
+            sink.write(out, 0, outLength);
+            outLength = 0;
+        }
+    }
+}
