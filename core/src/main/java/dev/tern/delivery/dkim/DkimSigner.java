@@ -217,8 +217,8 @@ public final class DkimSigner {
                 h.piece(piece);
             }
         }
-        h.tag("bh=");
-        h.base64(bh + ";");
+        // bh= is never split: RFC 6376 allows FWS inside it, but some verifiers (dkimpy 1.1) compare it verbatim.
+        h.tag("bh=" + bh + ";");
         h.tag("b=");
         return h;
     }

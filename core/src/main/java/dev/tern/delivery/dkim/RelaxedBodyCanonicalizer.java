@@ -15,6 +15,10 @@ import java.nio.ByteBuffer;
  *       an empty body (or one of only empty lines) canonicalizes to nothing.</li>
  * </ul>
  *
+ * <p>A last line without CRLF loses its trailing whitespace too: the SMTP client adds that CRLF before the final
+ * dot (RFC 5321 4.1.1.4), so this is the body the receiver verifies (Mail::DKIM agrees; dkimpy, verifying the bare
+ * form without the CRLF, would keep the whitespace).
+ *
  * <p>Threading: not thread-safe; one instance per message. Input buffers are only read: their position and limit
  * are left unchanged.
  */
