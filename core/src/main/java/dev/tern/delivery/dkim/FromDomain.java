@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * Finds the domain of the author address in a From: value (RFC 5322 3.6.2), enough to choose a signing key:
  * comments and quoted strings are skipped, an angle-bracketed address wins, and the domain is what follows its last
- * '@'. For a From listing several mailboxes the last one is used.
+ * '@'. Whitespace is ignored. For a From listing several mailboxes the last one is used.
  *
  * <p>Threading: stateless, safe everywhere.
  */
@@ -32,8 +32,8 @@ final class FromDomain {
                 }
             } else if (c == '"') {
                 quoted = true;
-            } else if (c != '\r' && c != '\n') {
-                plain.append(c);
+            } else if (c != '\r' && c != '\n' && c != ' ' && c != '\t') {
+                plain.append(c); // whitespace (FWS) may surround '@' and the brackets in obsolete syntax
             }
         }
         String text = plain.toString();
