@@ -31,6 +31,9 @@ import java.util.Set;
  * (mail from {@code news.example.com} is signed with {@code d=example.com}, which DMARC's relaxed alignment
  * accepts). All keys of the chosen domain sign, so an RSA and an Ed25519 key give two signatures (RFC 8463 6).
  *
+ * <p>Use, for a body streamed from the journal: {@code s = signer.stream(envelopeSenderDomain)}, {@code s.update}
+ * for each piece, then {@code s.finish()}; when present, send those bytes first, then the message unchanged.
+ *
  * <p>Threading: immutable and thread-safe; each message uses its own {@link DkimSigningStream}.
  */
 public final class DkimSigner {
@@ -40,7 +43,6 @@ public final class DkimSigner {
             "list-unsubscribe-post");
 
     private static final String FIELD_NAME = "DKIM-Signature";
-    private static final byte[] FROM = {'f', 'r', 'o', 'm'};
     /** Signed with every key at construction, so an unusable key fails at start, not during delivery. */
     private static final byte[] SELF_TEST = "from:a@b\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -60,7 +62,13 @@ public final class DkimSigner {
     public DkimSigner(List<DkimKey> keys, List<String> signedHeaders, Optional<Duration> expiry, Clock clock) {
         Map<String, List<DkimKey>> byDomain = new LinkedHashMap<>();
         for (DkimKey key : keys) {
-            byDomain.computeIfAbsent(key.domain(), d -> new ArrayList<>()).add(key);
+            List<DkimKey> ofDomain = byDomain.computeIfAbsent(key.domain(), d -> new ArrayList<>());
+            if (ofDomain.stream().anyMatch(k -> k.selector().equals(key.selector()))) {
+                // One selector names one DNS record, so it can publish only one public key.
+                throw new IllegalArgumentException("two DKIM keys for selector " + key.selector() + " of "
+                        + key.domain());
+            }
+            ofDomain.add(key);
         }
         byDomain.replaceAll((d, list) -> List.copyOf(list));
         this.keysByDomain = Map.copyOf(byDomain);

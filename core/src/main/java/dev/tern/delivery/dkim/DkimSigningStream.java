@@ -20,6 +20,7 @@ import java.util.Optional;
 public final class DkimSigningStream {
     /** A header block larger than this is not signed (it is far beyond what real mail carries). */
     public static final int MAX_HEADER_BYTES = 1 << 20;
+    private static final byte[] FROM = {'f', 'r', 'o', 'm'};
 
     private final DkimSigner signer;
     private final String domain;
@@ -130,8 +131,7 @@ public final class DkimSigningStream {
 
     private String chooseDomain() {
         if (preferFromDomain) {
-            byte[] from = {'f', 'r', 'o', 'm'};
-            int f = fields.lastUnused(from, new boolean[fields.count()]);
+            int f = fields.lastUnused(FROM, new boolean[fields.count()]);
             if (f >= 0) {
                 String fromDomain = FromDomain.extract(header, fields.valueStart(f), fields.end(f));
                 if (fromDomain != null && !signer.keysFor(fromDomain).isEmpty()) {

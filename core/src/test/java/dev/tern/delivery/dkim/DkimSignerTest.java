@@ -154,7 +154,7 @@ class DkimSignerTest {
 
         for (int split = 0; split <= message.length; split++) {
             ByteBuffer first = ByteBuffer.allocateDirect(split).put(0, message, 0, split);
-            ByteBuffer second = ByteBuffer.wrap(message, split, message.length - split);
+            ByteBuffer second = ByteBuffer.wrap(message, split, message.length - split).asReadOnlyBuffer();
             String pieces = text(signer.signFor("example.com", List.of(first, second)).orElseThrow());
             assertThat(pieces).as("split at %d", split).isEqualTo(whole);
         }
@@ -206,6 +206,13 @@ class DkimSignerTest {
         DkimKey key = TestKeys.ed25519();
         assertThatThrownBy(() -> new DkimSigner(List.of(key), List.of("from:to"), Optional.empty(), CLOCK))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void rejectsTwoKeysWithOneSelector() throws Exception {
+        List<DkimKey> keys = List.of(edKey("example.com"), edKey("example.com"));
+        assertThatThrownBy(() -> new DkimSigner(keys, DkimSigner.DEFAULT_SIGNED_HEADERS, Optional.empty(), CLOCK))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("selector s1");
     }
 
     @Test

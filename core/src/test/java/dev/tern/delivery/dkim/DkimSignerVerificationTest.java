@@ -43,7 +43,8 @@ class DkimSignerVerificationTest {
 
     @Test
     void foldedHeadersVerify() throws Exception {
-        String message = RECEIVED + "From: Alice\r\n <alice@example.com>\r\nTo: bob@example.org,\r\n\tcarol@example.org\r\n"
+        String message = RECEIVED + "From: Alice\r\n <alice@example.com>\r\n"
+                + "To: bob@example.org,\r\n\tcarol@example.org\r\n"
                 + "Subject: a   long\r\n   folded\t\r\n\tsubject   \r\n\r\nbody\r\n";
         assertVerifies(TestKeys.rsa(), message);
         assertVerifies(TestKeys.ed25519(), message);
@@ -134,6 +135,23 @@ class DkimSignerVerificationTest {
         DkimpyVerifier.Result result = verify(concat(signature, bytes(message)));
 
         assertThat(new String(signature, StandardCharsets.US_ASCII)).contains(" x=");
+        assertThat(result.allPassed()).as(result.stdout() + result.stderr()).isTrue();
+    }
+
+    @Test
+    void foldedSignedHeaderListVerifies() throws Exception {
+        List<String> names = new java.util.ArrayList<>(DkimSigner.DEFAULT_SIGNED_HEADERS);
+        names.addAll(List.of("x-a-rather-long-header-name-one", "x-a-rather-long-header-name-two"));
+        String message = HEADERS + "X-A-Rather-Long-Header-Name-One: 1\r\nX-A-Rather-Long-Header-Name-Two: 2\r\n"
+                + "Cc: c@example.org\r\nReply-To: r@example.org\r\nMIME-Version: 1.0\r\n\r\nbody\r\n";
+        DkimSigner signer = new DkimSigner(List.of(TestKeys.rsa()), names, Optional.empty(), Clock.systemUTC());
+        byte[] signature = signer.sign(ByteBuffer.wrap(bytes(message))).orElseThrow();
+
+        DkimpyVerifier.Result result = verify(concat(signature, bytes(message)));
+
+        String header = new String(signature, StandardCharsets.US_ASCII);
+        String hTag = header.substring(header.indexOf(" h="), header.indexOf(';', header.indexOf(" h=")));
+        assertThat(hTag).contains(":\r\n ");
         assertThat(result.allPassed()).as(result.stdout() + result.stderr()).isTrue();
     }
 

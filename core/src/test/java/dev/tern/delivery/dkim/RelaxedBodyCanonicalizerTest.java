@@ -64,7 +64,8 @@ class RelaxedBodyCanonicalizerTest {
 
     @Test
     void keepsEightBitBytes() {
-        assertThat(Canon.body("Gr\u00c3\u00bc\u00c3\u009fe  \u00ff\r\n")).isEqualTo("Gr\u00c3\u00bc\u00c3\u009fe \u00ff\r\n");
+        assertThat(Canon.body("Gr\u00c3\u00bc\u00c3\u009fe  \u00ff\r\n"))
+                .isEqualTo("Gr\u00c3\u00bc\u00c3\u009fe \u00ff\r\n");
     }
 
     @Test

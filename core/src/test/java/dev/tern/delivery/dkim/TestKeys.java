@@ -13,11 +13,13 @@ final class TestKeys {
     }
 
     static DkimKey rsa() throws DkimKeyException {
-        return DkimKey.load(DOMAIN, RSA_SELECTOR, DkimAlgorithm.RSA_SHA256, DkimpyVerifier.resource("rsa2048-pkcs8.pem"));
+        return DkimKey.load(DOMAIN, RSA_SELECTOR, DkimAlgorithm.RSA_SHA256,
+                DkimpyVerifier.resource("rsa2048-pkcs8.pem"));
     }
 
     static DkimKey rsaFromPkcs1() throws DkimKeyException {
-        return DkimKey.load(DOMAIN, RSA_SELECTOR, DkimAlgorithm.RSA_SHA256, DkimpyVerifier.resource("rsa2048-pkcs1.pem"));
+        return DkimKey.load(DOMAIN, RSA_SELECTOR, DkimAlgorithm.RSA_SHA256,
+                DkimpyVerifier.resource("rsa2048-pkcs1.pem"));
     }
 
     static DkimKey ed25519() throws DkimKeyException {
