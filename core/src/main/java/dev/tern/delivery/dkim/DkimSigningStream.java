@@ -12,7 +12,8 @@ import java.util.Optional;
  * {@link #update(ByteBuffer)}, then {@link #finish()} gives the DKIM-Signature header field(s) to prepend.
  *
  * <p>The header block (up to the first empty line) is copied to the heap, bounded by
- * {@link #MAX_HEADER_BYTES}; the body is canonicalized and hashed as it streams, never copied whole.
+ * {@link #MAX_HEADER_BYTES}; the body is canonicalized and hashed as it streams, never copied whole. A bare CR or
+ * LF counts as CRLF, since Tern's SMTP client sends it so.
  *
  * <p>Threading: not thread-safe; one instance per message, used by one thread. Pieces are only read: their position
  * and limit are unchanged, and they need stay valid only during the call.
@@ -30,6 +31,7 @@ public final class DkimSigningStream {
     private int headerLength;
     private int lineLength;
     private byte previous;
+    private boolean afterCr;
     private boolean inBody;
     private boolean headerTooLarge;
     private boolean finished;
@@ -53,7 +55,7 @@ public final class DkimSigningStream {
         int pos = piece.position();
         int limit = piece.limit();
         while (!inBody && pos < limit) {
-            headerByte(piece.get(pos++));
+            headerInput(piece.get(pos++));
         }
         if (inBody && body != null && pos < limit) {
             body.update(piece, pos, limit);
@@ -87,6 +89,21 @@ public final class DkimSigningStream {
     /** The signing domain chosen (after the header block was read), if any key matched. */
     public Optional<String> signingDomain() {
         return keys.isEmpty() ? Optional.empty() : Optional.of(keys.getFirst().domain());
+    }
+
+    /** Feeds one input byte to the header block, each line ending (CRLF, bare CR, bare LF) as CRLF. */
+    private void headerInput(byte c) {
+        boolean lfOfCrlf = afterCr && c == '\n';
+        afterCr = c == '\r';
+        if (lfOfCrlf) {
+            return;
+        }
+        if (c == '\r' || c == '\n') {
+            headerByte((byte) '\r');
+            headerByte((byte) '\n');
+        } else {
+            headerByte(c);
+        }
     }
 
     private void headerByte(byte c) {
@@ -126,6 +143,9 @@ public final class DkimSigningStream {
         if (!keys.isEmpty()) {
             bodyHash = sha256();
             body = new RelaxedBodyCanonicalizer(bodyHash::update);
+            if (afterCr) {
+                body.startAfterCr();
+            }
         }
     }
 

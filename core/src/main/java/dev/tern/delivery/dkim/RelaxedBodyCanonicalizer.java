@@ -3,8 +3,9 @@ package dev.tern.delivery.dkim;
 import java.nio.ByteBuffer;
 
 /**
- * The "relaxed" body canonicalization of RFC 6376 3.4.4, applied to a body that arrives in pieces. Lines end at
- * CRLF only; a bare CR or LF is an ordinary character, as in the body Tern stores.
+ * The "relaxed" body canonicalization of RFC 6376 3.4.4, applied to a body that arrives in pieces. A line ends at
+ * CRLF, and also at a bare CR or a bare LF: Tern's SMTP client sends each of those as CRLF (a bare one never leaves
+ * Tern), so the signature covers the body as the receiver gets it.
  *
  * <ul>
  *   <li>whitespace (SP, HTAB) at the end of a line is removed;</li>
@@ -40,8 +41,8 @@ final class RelaxedBodyCanonicalizer {
     private final byte[] out = new byte[BLOCK];
     private int outLength;
 
-    /** The previous byte was a CR: it ends the line if an LF follows, else it is content. */
-    private boolean pendingCr;
+    /** The previous byte was a CR, which ended the line: an LF right after it belongs to the same line end. */
+    private boolean afterCr;
     /** Whitespace was seen after the last content byte of this line: one SP if content follows, else dropped. */
     private boolean pendingSpace;
     /** Line ends not written yet: they are trailing empty lines unless content follows. */
@@ -50,6 +51,11 @@ final class RelaxedBodyCanonicalizer {
 
     RelaxedBodyCanonicalizer(Sink sink) {
         this.sink = sink;
+    }
+
+    /** The header block ended with a bare CR: an LF starting the body completes that line end, not a new one. */
+    void startAfterCr() {
+        afterCr = true;
     }
 
     /** Canonicalizes the bytes between {@code from} and {@code to} of {@code buffer} (absolute indexes). */
@@ -67,17 +73,13 @@ final class RelaxedBodyCanonicalizer {
         int end = offset + length;
         for (int i = offset; i < end; i++) {
             byte c = bytes[i];
-            if (pendingCr) {
-                pendingCr = false;
-                if (c == LF) {
+            boolean lfOfCrlf = afterCr && c == LF;
+            afterCr = c == CR;
+            if (c == CR || c == LF) {
+                if (!lfOfCrlf) {
                     pendingSpace = false;
                     pendingLineEnds++;
-                    continue;
                 }
-                content(CR);
-            }
-            if (c == CR) {
-                pendingCr = true;
             } else if (c == SP || c == HTAB) {
                 pendingSpace = true;
             } else {
@@ -88,10 +90,6 @@ final class RelaxedBodyCanonicalizer {
 
     /** Ends the body: writes the final CRLF of a non-empty body and flushes everything to the sink. */
     void finish() {
-        if (pendingCr) {
-            pendingCr = false;
-            content(CR);
-        }
         if (anyContent) {
             // Either the last content line ended (its CRLF is the first held back) or it had no CRLF (one is added).
             put(CR);

@@ -149,15 +149,27 @@ class DkimSignerTest {
     void givesTheSameSignatureWhereverTheMessageIsSplit() throws Exception {
         DkimSigner signer = new DkimSigner(List.of(TestKeys.ed25519()), DkimSigner.DEFAULT_SIGNED_HEADERS,
                 Optional.empty(), CLOCK);
-        byte[] message = bytes(HEADERS + "\r\nline  one \r\n\r\nline two\r\n\r\n");
-        String whole = text(signer.signFor("example.com", List.of(ByteBuffer.wrap(message))).orElseThrow());
-
-        for (int split = 0; split <= message.length; split++) {
-            ByteBuffer first = ByteBuffer.allocateDirect(split).put(0, message, 0, split);
-            ByteBuffer second = ByteBuffer.wrap(message, split, message.length - split).asReadOnlyBuffer();
-            String pieces = text(signer.signFor("example.com", List.of(first, second)).orElseThrow());
-            assertThat(pieces).as("split at %d", split).isEqualTo(whole);
+        String crlf = HEADERS + "\r\nline  one \r\n\r\nline two\r\n\r\n";
+        for (byte[] message : List.of(bytes(crlf), bytes(crlf.replace("\r\n", "\r")))) {
+            String whole = text(signer.signFor("example.com", List.of(ByteBuffer.wrap(message))).orElseThrow());
+            for (int split = 0; split <= message.length; split++) {
+                ByteBuffer first = ByteBuffer.allocateDirect(split).put(0, message, 0, split);
+                ByteBuffer second = ByteBuffer.wrap(message, split, message.length - split).asReadOnlyBuffer();
+                String pieces = text(signer.signFor("example.com", List.of(first, second)).orElseThrow());
+                assertThat(pieces).as("split at %d", split).isEqualTo(whole);
+            }
         }
+    }
+
+    @Test
+    void headerEndingInBareCrsGivesTheSameSignatureAsCrlf() throws Exception {
+        DkimSigner signer = new DkimSigner(List.of(TestKeys.ed25519()), DkimSigner.DEFAULT_SIGNED_HEADERS,
+                Optional.empty(), CLOCK);
+        String crlf = "From: a@example.com\r\nTo: b@example.org\r\n\r\n\r\nbody\r\n";
+        String bareCr = crlf.replace("\r\n", "\r");
+
+        assertThat(text(signer.sign(ByteBuffer.wrap(bytes(bareCr))).orElseThrow()))
+                .isEqualTo(text(signer.sign(ByteBuffer.wrap(bytes(crlf))).orElseThrow()));
     }
 
     @Test

@@ -156,6 +156,18 @@ class DkimSignerVerificationTest {
     }
 
     @Test
+    void bareLineEndsVerifyAsTheSmtpClientSendsThem() throws Exception {
+        String stored = HEADERS.replace("To: bob@example.org\r\n", "To: bob@example.org\n")
+                + "\r\nline one\nline two\rline three \r\n";
+        byte[] signature = signer(TestKeys.ed25519()).sign(ByteBuffer.wrap(bytes(stored))).orElseThrow();
+        String onTheWire = stored.replace("\r\n", "\n").replace('\r', '\n').replace("\n", "\r\n");
+
+        DkimpyVerifier.Result result = verify(concat(signature, bytes(onTheWire)));
+
+        assertThat(result.allPassed()).as(result.stdout() + result.stderr()).isTrue();
+    }
+
+    @Test
     void alteredBodyFailsVerification() throws Exception {
         String message = HEADERS + "\r\nPay 10 EUR.\r\n";
         byte[] signature = signer(TestKeys.rsa()).sign(ByteBuffer.wrap(bytes(message))).orElseThrow();

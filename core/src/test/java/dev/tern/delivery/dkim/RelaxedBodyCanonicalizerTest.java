@@ -53,13 +53,19 @@ class RelaxedBodyCanonicalizerTest {
     }
 
     @Test
-    void treatsBareCrAndLfAsContent() {
-        assertThat(Canon.body("a\rb\nc \r\r\n")).isEqualTo("a\rb\nc \r\r\n");
+    void treatsBareCrAndBareLfAsLineEnds() {
+        // Tern's SMTP client sends each as CRLF, so that is the body the receiver verifies.
+        assertThat(Canon.body("a\rb\nc \r\r\nd\n\re")).isEqualTo("a\r\nb\r\nc\r\n\r\nd\r\n\r\ne\r\n");
     }
 
     @Test
-    void keepsALoneCrAtTheEndAsContent() {
-        assertThat(Canon.body("a\r")).isEqualTo("a\r\r\n");
+    void treatsABareCrAtTheEndAsTheLastLineEnd() {
+        assertThat(Canon.body("a \r")).isEqualTo("a\r\n");
+    }
+
+    @Test
+    void givesTheSameResultWhenCrAndLfArriveInSeparatePieces() {
+        assertThat(Canon.bodyInPieces("a\r\nb\r\n", 2)).isEqualTo("a\r\nb\r\n");
     }
 
     @Test

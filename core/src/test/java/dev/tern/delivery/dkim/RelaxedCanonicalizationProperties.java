@@ -86,9 +86,12 @@ class RelaxedCanonicalizationProperties {
                 .list().ofMaxSize(30).map(parts -> String.join("", parts));
     }
 
-    /** RFC 6376 3.4.4 step by step on a whole string, with the CRLF an SMTP client adds to a last partial line. */
+    /**
+     * RFC 6376 3.4.4 step by step on a whole string, on the body as Tern's SMTP client sends it: every line ending
+     * (CRLF, bare CR, bare LF) as CRLF, and a CRLF after a last partial line.
+     */
     private static String specModel(String body) {
-        String s = body;
+        String s = body.replace("\r\n", "\n").replace('\r', '\n').replace("\n", "\r\n");
         if (!s.isEmpty() && !s.endsWith("\r\n")) {
             s += "\r\n";
         }
