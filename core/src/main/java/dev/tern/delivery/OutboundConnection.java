@@ -40,7 +40,6 @@ final class OutboundConnection {
     private EhloCapabilities caps = EhloCapabilities.NONE;
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private boolean broken;
-    private boolean needsReset;
     private int transactions;
     private long idleSinceNanos;
 
@@ -120,8 +119,9 @@ final class OutboundConnection {
             transactions++;
             boolean pipelined = caps.pipelining();
             boolean bdat = caps.chunking();
-            boolean reset = needsReset;
-            needsReset = true;
+            // A reused connection starts each transaction with RSET (RFC 5321 4.1.1.5): a clean state whatever the
+            // previous one left behind.
+            boolean reset = transactions > 1;
             commands.clear();
             if (reset) {
                 append("RSET");
@@ -177,7 +177,6 @@ final class OutboundConnection {
                     out[i] = done;
                 }
             }
-            needsReset = false;
             return new TransactionResult(List.of(out), closing);
         } catch (IOException | UncheckedIOException e) {
             broken = true;
