@@ -61,18 +61,19 @@ final class TestSink implements AutoCloseable {
     private final Thread acceptor;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
 
-    private TestSink(String host) throws IOException {
+    private TestSink(String host, int port) throws IOException {
         server = new ServerSocket();
-        server.bind(new InetSocketAddress(InetAddress.getByName(host), 0));
+        server.bind(new InetSocketAddress(InetAddress.getByName(host), port));
         acceptor = Thread.ofVirtual().start(this::acceptLoop);
     }
 
     static TestSink start() throws IOException {
-        return new TestSink("127.0.0.1");
+        return new TestSink("127.0.0.1", 0);
     }
 
-    static TestSink start(String host) throws IOException {
-        return new TestSink(host);
+    /** A sink on a given loopback address and port (0: ephemeral); 127.0.0.2 and up are loopback on Linux. */
+    static TestSink start(String host, int port) throws IOException {
+        return new TestSink(host, port);
     }
 
     HostPort hostPort() {
