@@ -16,6 +16,7 @@ final class MessageState {
     private final EnvelopeRecord envelope;
     private final long bodyLength;
     private final OutcomeKind[] states;
+    private volatile byte[] signature;
 
     MessageState(QueuedMessage q) {
         this.envelope = q.envelope();
@@ -57,6 +58,15 @@ final class MessageState {
         }
         states[recipient] = kind;
         return true;
+    }
+
+    /** Header fields to prepend when sending (the DKIM signature), computed once; null until then. */
+    byte[] signature() {
+        return signature;
+    }
+
+    void signature(byte[] fields) {
+        signature = fields;
     }
 
     synchronized boolean done() {

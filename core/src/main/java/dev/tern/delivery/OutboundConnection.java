@@ -103,10 +103,11 @@ final class OutboundConnection {
 
     /**
      * Runs one mail transaction for {@code rcpts} (indices into the envelope's recipients) and returns a reply per
-     * recipient. Never throws for a peer or network problem: those become local 4xx replies for the recipients that
+     * recipient. {@code prefix} (header fields added at delivery, e.g. DKIM-Signature) goes before the stored body. Never throws for a peer or network problem: those become local 4xx replies for the recipients that
      * had no final answer yet, and the connection is marked unusable.
      */
-    TransactionResult send(EnvelopeRecord env, int[] rcpts, long bodyLength, BodyReader body) {
+    TransactionResult send(EnvelopeRecord env, int[] rcpts, byte[] prefix, long storedLength, BodyReader body) {
+        long bodyLength = prefix.length + storedLength;
         if (caps.maxSize() > 0 && bodyLength > caps.maxSize()) {
             // RFC 1870 6: do not send what the peer already said it will not take.
             return TransactionResult.all(SmtpReply.local(552, "5.3.4",
@@ -170,7 +171,7 @@ final class OutboundConnection {
                 }
                 return new TransactionResult(List.of(out), closing);
             }
-            SmtpReply done = bdat ? sendBdat(body, pipelined) : sendData(body, pipelined);
+            SmtpReply done = bdat ? sendBdat(prefix, body, pipelined) : sendData(prefix, body, pipelined);
             closing |= done.code() == 421;
             for (int i = 0; i < out.length; i++) {
                 if (out[i].positive()) {
@@ -200,7 +201,8 @@ final class OutboundConnection {
         }
     }
 
-    private SmtpReply sendData(BodyReader body, boolean pipelined) throws IOException, JournalException {
+    private SmtpReply sendData(byte[] prefix, BodyReader body, boolean pipelined)
+            throws IOException, JournalException {
         if (!pipelined) {
             flush();
         }
@@ -214,6 +216,7 @@ final class OutboundConnection {
         }
         try {
             BodyEncoder enc = new BodyEncoder(buf, true, this::writeFully);
+            enc.encode(ByteBuffer.wrap(prefix));
             body.read(piece -> {
                 try {
                     enc.encode(piece);
@@ -228,7 +231,8 @@ final class OutboundConnection {
         return awaitFinal();
     }
 
-    private SmtpReply sendBdat(BodyReader body, boolean pipelined) throws IOException, JournalException {
+    private SmtpReply sendBdat(byte[] prefix, BodyReader body, boolean pipelined)
+            throws IOException, JournalException {
         ByteBuffer buf = pool.acquire();
         if (buf == null) {
             throw new IOException("buffer pool exhausted");
@@ -243,6 +247,7 @@ final class OutboundConnection {
                     chunkReplies.add(awaitFinal());
                 }
             });
+            enc.encode(ByteBuffer.wrap(prefix));
             body.read(piece -> {
                 try {
                     if (enc.canonical(piece)) {

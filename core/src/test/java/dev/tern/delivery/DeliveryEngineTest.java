@@ -39,6 +39,7 @@ class DeliveryEngineTest {
     void tearDown() throws Exception {
         if (engine != null) {
             engine.close();
+            assertThat(engine.buffersOutstanding()).as("pooled buffers leaked").isZero();
         }
         sink.close();
         senderSink.close();

@@ -33,6 +33,7 @@ class ShapingTest {
     void tearDown() throws Exception {
         if (engine != null) {
             engine.close();
+            assertThat(engine.buffersOutstanding()).as("pooled buffers leaked").isZero();
         }
         a.close();
         b.close();
