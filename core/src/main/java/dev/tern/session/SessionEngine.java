@@ -98,6 +98,8 @@ public final class SessionEngine {
     private int senderLen;
     private final byte[] firstRcpt = new byte[1024];
     private int firstRcptLen;
+    /** A RCPT was tried in this transaction (so DATA with no recipient is 554, not 503: RFC 5321 3.3). */
+    private boolean rcptTried;
     /** Content could not be stored (pool exhausted): read it to the end, then answer 451. */
     private boolean storageFailed;
     /** A complete message waits for its journal commit, done once pending replies are flushed. */
@@ -336,6 +338,7 @@ public final class SessionEngine {
             error(state == State.MAIL ? Replies.BAD_SEQUENCE : Replies.NEED_MAIL);
             return;
         }
+        rcptTried = true;
         if (!client.trusted()) {
             error(Replies.RELAY_DENIED, RejectReason.RELAY_DENIED);
             return;
@@ -393,7 +396,8 @@ public final class SessionEngine {
             return Replies.NEED_MAIL;
         }
         if (envelope.recipientCount() == 0) {
-            return Replies.NO_VALID_RCPTS; // RFC 5321 3.3: 554 when every RCPT was refused (pipelining)
+            // RFC 5321 3.3: 554 when every RCPT was refused (e.g. pipelined), 503 when none was sent.
+            return rcptTried ? Replies.NO_VALID_RCPTS : Replies.NEED_RCPT;
         }
         return null;
     }
@@ -601,6 +605,7 @@ public final class SessionEngine {
         smtputf8 = false;
         senderLen = 0;
         firstRcptLen = 0;
+        rcptTried = false;
         if (state == State.MAIL || state == State.DATA || state == State.BDAT) {
             state = State.READY;
         }
