@@ -62,7 +62,8 @@ final class Listener implements Runnable {
                 pauseAfterAcceptFailure();
                 continue;
             }
-            if (!permit) {
+            // A session may have ended while we waited in accept(): its permit counts for this connection.
+            if (!permit && !limiter.tryAcquireTotal()) {
                 reject(ch, RejectReason.TOO_MANY_CONNECTIONS);
                 continue;
             }

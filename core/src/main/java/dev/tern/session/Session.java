@@ -68,8 +68,8 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
             ctx.commandBuffers().release(in);
             ctx.commandBuffers().release(out);
             closeQuietly();
+            onClose.run(); // permits first, so a client that sees the session gone can connect again
             ctx.counters().sessionClosed();
-            onClose.run();
             LOG.debug("disconnect from {}", client);
         }
     }

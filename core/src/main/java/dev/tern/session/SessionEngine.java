@@ -237,6 +237,9 @@ public final class SessionEngine {
         Verb verb = cmd.verb();
         if (status != ParseStatus.OK) {
             logBadInput(in, status);
+            if (verb == Verb.RCPT && state == State.MAIL) {
+                rcptTried = true;
+            }
             if (verb == Verb.BDAT || verb == Verb.DATA) {
                 // A malformed DATA/BDAT still ends a BDAT transaction: the client's state is unknown now.
                 abortTransaction();

@@ -32,6 +32,7 @@ public final class SmtpServer implements AutoCloseable {
     private final Listener listener;
     private final Thread listenerThread;
     private final InetSocketAddress localAddress;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private SmtpServer(ServerSocketChannel server, SessionContext ctx, ConnectionLimiter limiter, RelayConfig config)
             throws IOException {
@@ -111,6 +112,9 @@ public final class SmtpServer implements AutoCloseable {
     /** Stops accepting, asks every session to say 421 and close, waits briefly, then cuts the rest off. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
             server.close();
         } catch (IOException e) {
