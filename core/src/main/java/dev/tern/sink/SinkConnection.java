@@ -446,7 +446,7 @@ final class SinkConnection {
     private void reply(byte[] reply) throws IOException {
         if (settings.slowReplyRatio() > 0 && dice.nextDouble() < settings.slowReplyRatio()) {
             flush();
-            LockSupport.parkNanos(settings.slowReplyDelay().toNanos());
+            pause(settings.slowReplyDelay().toNanos());
         }
         if (outLength + reply.length > out.length) {
             flush();
@@ -458,6 +458,15 @@ final class SinkConnection {
             outLength += reply.length;
         }
         sink.counters().reply(code(reply));
+    }
+
+    /** Sleeps in short slices so that closing the sink (which closes the channel) ends the wait promptly. */
+    private void pause(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        long left;
+        while ((left = deadline - System.nanoTime()) > 0 && channel.isOpen()) {
+            LockSupport.parkNanos(Math.min(left, 10_000_000L));
+        }
     }
 
     private void flush() throws IOException {
