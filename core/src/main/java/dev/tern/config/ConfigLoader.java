@@ -101,6 +101,11 @@ public final class ConfigLoader {
         throw new IllegalArgumentException("unknown setting (see 'tern relay --help')");
     }
 
+    /** A duration written as settings are ({@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 2d}). */
+    public static java.time.Duration parseDuration(String text) {
+        return (java.time.Duration) ValueParser.parse(java.time.Duration.class, text);
+    }
+
     /** The current value of a (non-family) setting, rendered as the config file would write it. */
     public static String value(RelayConfig config, Setting s) {
         return ValueParser.format(RecordPaths.get(config, s.path()));

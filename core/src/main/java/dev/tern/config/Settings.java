@@ -41,6 +41,26 @@ public final class Settings {
             Setting.of("dns", "delivery.dns", "DNS server for MX lookups, HOST:PORT (default: the system's)"),
             Setting.of("retry-schedule", "delivery.retrySchedule",
                     "delays between delivery attempts, comma separated; the last one repeats"),
-            Setting.of("max-queue-lifetime", "delivery.maxLifetime", "how long undeliverable mail is retried before it bounces")
+            Setting.of("max-queue-lifetime", "delivery.maxLifetime",
+                    "how long undeliverable mail is retried before it bounces"),
+            Setting.of("delivery-helo-name", "delivery.heloName",
+                    "name sent in outbound EHLO and used as Reporting-MTA in bounces"),
+            Setting.of("mx-port", "delivery.mxPort", "TCP port of next hops found by MX or A lookup"),
+            Setting.of("connect-timeout", "delivery.connectTimeout", "outbound TCP connect timeout per next hop"),
+            Setting.of("delivery-command-timeout", "delivery.commandTimeout",
+                    "how long to wait for a next hop's reply (twice this after the end of data)"),
+            Setting.of("connection-idle-timeout", "delivery.idleTimeout",
+                    "how long an unused outbound connection stays open for reuse"),
+            Setting.of("destination-limits", "delivery.limits",
+                    "per destination: connections=N per-connection=N per-second=N per-minute=N (0: no rate limit)"),
+            Setting.family("destination-limits", "delivery.limitOverrides",
+                    "destination-limits.DOMAIN = ... stricter or looser limits for one destination"),
+            Setting.of("backoff-after", "delivery.backoffAfter",
+                    "consecutive temporary failures (or one 421) that back a destination off"),
+            Setting.of("backoff", "delivery.backoff", "how long a backed-off destination gets no new connection"),
+            Setting.of("dkim-keys", "dkim.keys",
+                    "DKIM keys, comma separated DOMAIN:SELECTOR:ALGORITHM:PEM-FILE (rsa-sha256 or ed25519-sha256)"),
+            Setting.of("dkim-signed-headers", "dkim.signedHeaders", "header fields DKIM signs (From always)"),
+            Setting.of("dkim-expiry", "dkim.expiry", "DKIM signature lifetime, the x= tag (default: none)")
     );
 }
