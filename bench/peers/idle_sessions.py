@@ -5,8 +5,8 @@ session still get its 220 greeting fast?
   idle_sessions.py --target 127.0.0.1:PORT --connections N [--pid SERVER_PID] [--greet-timeout S]
 
 Each idle session connects, reads the 220 and sends one EHLO (so the server has a real session, not just a socket),
-then stays silent. With all of them held it measures the server's resident memory (VmRSS summed over its
-processes, via procstats.py) and the time of PROBES fresh sessions to their 220, one after another. Prints JSON.
+then stays silent. With all of them held it measures the server's memory (Pss summed over its processes,
+via procstats.py: shared pages are split, not counted once per process) and the time of PROBES fresh sessions to their 220, one after another. Prints JSON.
 Every wait is bounded: each session by --greet-timeout, the opening phase by --open-deadline.
 """
 import argparse
@@ -77,7 +77,7 @@ async def probe(host, port, timeout):
 async def run(args):
     host, port = args.target.rsplit(":", 1)
     port = int(port)
-    rss_before = procstats.status_kib(args.pid, "VmRSS") if args.pid else 0
+    pss_before = procstats.pss_kib(args.pid) if args.pid else 0
     held = []
     started = time.monotonic()
     # Open in waves so the listen backlog is not flooded. A server that stops greeting (a process limit) would make
@@ -87,13 +87,13 @@ async def run(args):
     wave = 500
     for first in range(0, args.connections, wave):
         count = min(wave, args.connections - first)
-        results = await asyncio.gather(*(open_idle(host, port, min(deadline, time.monotonic() + args.greet_timeout), held) for _ in range(count)))
+        session_deadline = min(deadline, time.monotonic() + args.greet_timeout)
+        results = await asyncio.gather(*(open_idle(host, port, session_deadline, held) for _ in range(count)))
         for r in results:
             outcomes[r] = outcomes.get(r, 0) + 1
     open_seconds = time.monotonic() - started
     await asyncio.sleep(1)  # let the server settle before measuring it
-    rss_held = procstats.status_kib(args.pid, "VmRSS") if args.pid else 0
-    hwm_held = procstats.status_kib(args.pid, "VmHWM") if args.pid else 0
+    pss_held = procstats.pss_kib(args.pid) if args.pid else 0
     probes = [await probe(host, port, args.greet_timeout) for _ in range(PROBES)]
     answered = [p for p in probes if p is not None]
     for w in held:
@@ -104,10 +104,9 @@ async def run(args):
         "greeted": greeted,
         "outcomes": outcomes,
         "open_seconds": round(open_seconds, 2),
-        "rss_before_kib": rss_before,
-        "rss_held_kib": rss_held,
-        "hwm_kib": hwm_held,
-        "rss_per_session_kib": round((rss_held - rss_before) / greeted, 1) if greeted else None,
+        "pss_before_kib": pss_before,
+        "pss_held_kib": pss_held,
+        "pss_per_session_kib": round((pss_held - pss_before) / greeted, 1) if greeted else None,
         "probe_220_ms": [round(p, 2) if p is not None else None for p in probes],
         "probe_220_median_ms": round(statistics.median(answered), 2) if answered else None,
         "probes_unanswered": PROBES - len(answered),

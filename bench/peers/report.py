@@ -67,8 +67,8 @@ def group(rows):
 
 def medians(runs):
     m = {k: median(runs, k) for k in ("accepted_mps", "e2e_mps", "p50_ms", "p99_ms", "cpu_s_per_1k",
-                                      "peak_rss_mib", "greeted", "probe_220_median_ms", "rss_held_kib",
-                                      "rss_per_session_kib", "connections")}
+                                      "peak_rss_mib", "greeted", "probe_220_median_ms", "pss_held_kib",
+                                      "pss_per_session_kib", "probes_unanswered", "connections")}
     m["durability"] = runs[0].get("durability", "?")
     m["runs"] = len(runs)
     m["incomplete"] = sum(1 for r in runs if r.get("e2e_complete") is False)
@@ -105,21 +105,23 @@ def throughput_table(servers, base):
 
 
 def idle_table(servers, base):
-    lines = ["| server | durability | sessions greeted | new session: 220 after (median ms) | RSS held MiB "
+    lines = ["| server | durability | sessions greeted | new session: 220 after (median ms) | memory held (PSS) MiB "
              "| KiB / session | runs |", "|---|---|---:|---:|---:|---:|---:|"]
     for name, m in servers.items():
-        rss = m["rss_held_kib"] / 1024 if m["rss_held_kib"] else None
+        pss = m["pss_held_kib"] / 1024 if m["pss_held_kib"] else None
+        probe = fmt(m['probe_220_median_ms'], 2)
+        if m["probes_unanswered"]:
+            probe += f" ({m['probes_unanswered']:.0f} of 5 probes got no 220 in 10 s)"
         lines.append(f"| {name} | {m['durability']} | {fmt(m['greeted'])} of {fmt(m['connections'])} "
-                     f"| {fmt(m['probe_220_median_ms'], 2)} | {fmt(rss, 1)} | {fmt(m['rss_per_session_kib'], 1)} "
-                     f"| {m['runs']} |")
+                     f"| {probe} | {fmt(pss, 1)} | {fmt(m['pss_per_session_kib'], 1)} | {m['runs']} |")
     if base in servers:
         b = servers[base]
         for name, m in servers.items():
             if name != base:
                 lines.append(f"| **{base}/{name}** | ratio | {ratio(b['greeted'], m['greeted'])} "
                              f"| {ratio(b['probe_220_median_ms'], m['probe_220_median_ms'])} "
-                             f"| {ratio(b['rss_held_kib'], m['rss_held_kib'])} "
-                             f"| {ratio(b['rss_per_session_kib'], m['rss_per_session_kib'])} | |")
+                             f"| {ratio(b['pss_held_kib'], m['pss_held_kib'])} "
+                             f"| {ratio(b['pss_per_session_kib'], m['pss_per_session_kib'])} | |")
     return lines
 
 
@@ -141,7 +143,8 @@ def render(rows, meta, mode):
            "Accepted = acknowledged by the server / load time; end-to-end = messages at the sink / time until the "
            "last acknowledged one arrived. EOD = end of data to the server's reply. CPU from /proc utime+stime of "
            "the server's processes (Postfix: master and all its children, exited ones included); peak RSS = "
-           "VmHWM summed over them. Medians over the runs.", ""]
+           "VmHWM summed over them (for Postfix's many processes this counts shared pages once per process; the "
+           "idle-sessions table uses PSS, which does not). Medians over the runs.", ""]
     base = "tern" if mode == "compare" else "tern-profile"
     for scenario, servers in group(rows).items():
         ms = {name: medians(runs) for name, runs in servers.items()}
