@@ -171,12 +171,12 @@ public final class BdatDecoder {
     }
 
     private void emit(byte b, ByteBuffer out) {
-        contentLength++;
         put(b, out);
         lastOctet = b;
     }
 
     private void put(byte b, ByteBuffer out) {
+        contentLength++;
         if (discarding) {
             return;
         }
@@ -204,7 +204,10 @@ public final class BdatDecoder {
         return chunkRemaining;
     }
 
-    /** Content octets received so far (BDAT octets, before any normalization). */
+    /**
+     * Octets of the content as stored so far: the chunk octets plus any CR/LF added by normalization or by
+     * {@link #finishMessage}, counting octets discarded after a flag was set.
+     */
     public long contentLength() {
         return contentLength;
     }
