@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Which fields are meaningful depends on {@link #verb()} (others hold their cleared values):
  * HELO/EHLO {@link #domainStart()}; MAIL and RCPT {@link #pathStart()} (an empty range is {@code <>}), MAIL's
- * {@link #size()}, {@link #body()}, {@link #smtputf8()}, {@link #ret()}, ENVID; RCPT's {@link #notifyFlags()} and ORCPT;
- * BDAT {@link #chunkSize()} and {@link #last()}; every verb its raw {@link #argStart()} range.
+ * {@link #size()}, {@link #body()}, {@link #smtputf8()}, {@link #ret()}, ENVID; RCPT's {@link #notifyFlags()} and
+ * ORCPT; BDAT {@link #chunkSize()} and {@link #last()}; every verb its raw {@link #argStart()} range.
  *
  * <p>Threading: not thread-safe; one instance per session, reused for every command. No allocation except
  * {@link #toString()}, which is for diagnostics only.

@@ -1,6 +1,7 @@
 package dev.tern.protocol;
 
 import static dev.tern.protocol.TestBytes.latin1;
+import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tern.config.LineEndingPolicy;
@@ -69,12 +70,12 @@ class DataDecoderTest {
         ByteBuffer out = ByteBuffer.allocate(4);
         assertThat(d.decode(in, out)).isEqualTo(DataDecoder.OUTPUT_FULL);
         assertThat(out.hasRemaining()).isFalse();
-        StringBuilder got = new StringBuilder(new String(TestBytes.written(out), java.nio.charset.StandardCharsets.US_ASCII));
+        StringBuilder got = new StringBuilder(new String(TestBytes.written(out), US_ASCII));
         int status = DataDecoder.OUTPUT_FULL;
         for (int i = 0; i < 10 && status == DataDecoder.OUTPUT_FULL; i++) {
             out.clear();
             status = d.decode(in, out);
-            got.append(new String(TestBytes.written(out), java.nio.charset.StandardCharsets.US_ASCII));
+            got.append(new String(TestBytes.written(out), US_ASCII));
         }
         assertThat(status).isEqualTo(DataDecoder.END);
         assertThat(got.toString()).isEqualTo("abcdefgh\r\n");
