@@ -148,6 +148,8 @@ class ProtocolPropertiesTest {
                 int status = framer.next(view);
                 in.position(in.position() + view.position());
                 if (status == LineFramer.NEED_MORE) {
+                    assertThat(in.position() == 0 && in.limit() == in.capacity())
+                            .as("NEED_MORE with a full, unconsumed buffer would stall the session").isFalse();
                     break;
                 }
                 if (status == LineFramer.LINE) {
@@ -199,6 +201,22 @@ class ProtocolPropertiesTest {
     @Property(tries = 300)
     void framerMatchesReferenceModelOnRandomBytes(@ForAll("smtpish") byte[] input,
                                                   @ForAll @Size(max = 6) List<Integer> rawSplits) {
+        List<String> statuses = frameAndParse(input, splits(rawSplits, input.length), MAX_LINE).stream()
+                .map(s -> s.startsWith("BAD_LINE") || s.equals("TOO_LONG") || s.equals("NUL") ? s : "LINE")
+                .toList();
+        assertThat(statuses).isEqualTo(referenceFraming(input, MAX_LINE));
+    }
+
+    @Provide
+    Arbitrary<String> endings() {
+        return Arbitraries.of("\r\n", "\r", "\n", "\rX\r\n", "\r\r\n", "", "\u0000\r\n");
+    }
+
+    @Property(tries = 400)
+    void framerHandlesLinesAroundTheLimit(@ForAll @IntRange(min = MAX_LINE - 4, max = MAX_LINE + 2) int length,
+                                          @ForAll("endings") String ending,
+                                          @ForAll @Size(max = 4) List<Integer> rawSplits) {
+        byte[] input = latin1("a".repeat(length) + ending + "QUIT\r\n");
         List<String> statuses = frameAndParse(input, splits(rawSplits, input.length), MAX_LINE).stream()
                 .map(s -> s.startsWith("BAD_LINE") || s.equals("TOO_LONG") || s.equals("NUL") ? s : "LINE")
                 .toList();
