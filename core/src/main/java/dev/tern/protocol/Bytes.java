@@ -3,9 +3,9 @@ package dev.tern.protocol;
 import java.nio.ByteBuffer;
 
 /**
- * Byte scanning helpers shared by the framer and decoders: SWAR (8 octets per step) search for CR, LF or NUL. Reads with absolute
- * indexes only; the result does not depend on the buffer's byte order because only "is any octet CR/LF" is asked of
- * a word, and the exact index is then found octet by octet.
+ * Byte scanning helpers shared by the framer and decoders: SWAR (8 octets per step) search for CR, LF or NUL.
+ * Reads with absolute indexes only; the result does not depend on the buffer's byte order because only "is any octet
+ * CR/LF/NUL" is asked of a word, and the exact index is then found octet by octet.
  *
  * <p>Threading: stateless.
  */

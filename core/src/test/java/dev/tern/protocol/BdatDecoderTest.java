@@ -140,4 +140,36 @@ class BdatDecoderTest {
         assertThat(d.contentLength()).isZero();
         assertThat(d.rejection()).isNull();
     }
+
+    @Test
+    void lineOf1000OctetsIsAcceptedAnd1001RefusedAcrossChunks() {
+        BdatDecoder ok = new BdatDecoder(1 << 20, 1000, LineEndingPolicy.REJECT);
+        assertThat(feed(ok, "x".repeat(500), "x".repeat(498) + "\r\n")).isFalse();
+        BdatDecoder tooLong = new BdatDecoder(1 << 20, 1000, LineEndingPolicy.REJECT);
+        assertThat(feed(tooLong, "x".repeat(500), "x".repeat(499) + "\r\n")).isTrue();
+        assertThat(tooLong.rejection()).isSameAs(Replies.DATA_LINE_TOO_LONG);
+    }
+
+    @Test
+    void lineLengthRestartsAfterEachCrlf() {
+        BdatDecoder d = new BdatDecoder(1 << 20, 10, LineEndingPolicy.REJECT);
+        assertThat(feed(d, "12345678\r\n12345678\r\n", "1234", "5678\r\n")).isFalse();
+    }
+
+    @Test
+    void twoArgumentConstructorHasNoLineLimit() {
+        BdatDecoder d = new BdatDecoder(1 << 20, LineEndingPolicy.REJECT);
+        assertThat(feed(d, "y".repeat(100_000) + "\r\n")).isFalse();
+        assertThat(d.maxLine()).isEqualTo(Integer.MAX_VALUE);
+    }
+
+    /** Feeds whole chunks with ample output space; returns lineTooLong(). */
+    private static boolean feed(BdatDecoder d, String... chunks) {
+        ByteBuffer out = ByteBuffer.allocate(1 << 18);
+        for (String chunk : chunks) {
+            d.startChunk(chunk.length());
+            assertThat(d.decode(ByteBuffer.wrap(latin1(chunk)), out)).isEqualTo(BdatDecoder.CHUNK_END);
+        }
+        return d.lineTooLong();
+    }
 }
