@@ -119,9 +119,9 @@ public final class Command {
     }
 
     /**
-     * MAIL/RCPT: the path contains non-ASCII (UTF-8) octets. For MAIL the parser already required SMTPUTF8; for RCPT
-     * the session must check that the transaction's MAIL had SMTPUTF8 (RFC 6531 3.4), else answer
-     * {@link Replies#UTF8_NOT_PERMITTED}.
+     * MAIL/RCPT: the path (or, for RCPT, a {@code utf-8} ORCPT, RFC 6533 3) contains non-ASCII (UTF-8) octets. For
+     * MAIL the parser already required SMTPUTF8; for RCPT the session must check that the transaction's MAIL had
+     * SMTPUTF8 (RFC 6531 3.4), else answer {@link Replies#UTF8_NOT_PERMITTED}.
      */
     public boolean utf8() {
         return utf8;
