@@ -286,6 +286,27 @@ class SmtpServerTest {
     }
 
     @Test
+    void idleSessionsHoldOnlyTheirTwoSmallCommandBuffers() throws IOException {
+        start(TestConfigs.relay(TestConfigs.smtp()));
+        List<RawClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 100; i++) {
+                RawClient c = new RawClient(server.localAddress());
+                clients.add(c);
+                assertThat(c.reply()).startsWith("220");
+            }
+            // 10,000 idle sessions must fit well under 1 GiB: each holds 2 x 4 KiB direct, no 64 KiB body chunk.
+            assertThat(server.commandBuffers().bufferSize()).isEqualTo(4096);
+            assertThat(server.commandBuffers().outstanding()).isEqualTo(200);
+            assertThat(server.bodyBuffers().outstanding()).isZero();
+        } finally {
+            for (RawClient c : clients) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
     void statsCountSessions() throws IOException {
         start(TestConfigs.relay(TestConfigs.smtp()));
         List<RawClient> clients = new ArrayList<>();
