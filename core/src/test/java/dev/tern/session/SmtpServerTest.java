@@ -307,6 +307,16 @@ class SmtpServerTest {
     }
 
     @Test
+    void refusesToStartWithUnusableHostname() {
+        SmtpSettings s = TestConfigs.smtp();
+        SmtpSettings bad = new SmtpSettings("bad host", s.maxCommandLine(), s.maxMessageSize(), s.maxDataLine(),
+                s.maxRecipients(), s.maxConnections(), s.maxConnectionsPerClient(), s.limitMynetworks(),
+                s.maxErrors(), s.pregreetDelay(), s.commandTimeout(), s.dataTimeout(), s.bareLineEndings());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SmtpServer.start(TestConfigs.relay(bad), journal))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hostname");
+    }
+
+    @Test
     void statsCountSessions() throws IOException {
         start(TestConfigs.relay(TestConfigs.smtp()));
         List<RawClient> clients = new ArrayList<>();
