@@ -84,7 +84,8 @@ public final class SmtpServer implements AutoCloseable {
     /** Rejects settings no session could work with, before anything is bound (fail at start, not per session). */
     static void validate(SmtpSettings s) {
         String host = s.hostname();
-        if (host == null || host.isEmpty() || host.length() > 255 || !host.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
+        boolean printable = host != null && host.chars().allMatch(c -> c > 0x20 && c < 0x7F);
+        if (!printable || host.isEmpty() || host.length() > 255) {
             throw new IllegalArgumentException("smtp hostname must be 1..255 printable US-ASCII characters: " + host);
         }
         if (s.maxRecipients() < 1 || s.maxErrors() < 1 || s.maxMessageSize() < 1 || s.maxDataLine() < 3) {
