@@ -240,8 +240,9 @@ public final class SessionEngine {
             if (verb == Verb.RCPT && state == State.MAIL) {
                 rcptTried = true;
             }
-            if (verb == Verb.BDAT || verb == Verb.DATA) {
-                // A malformed DATA/BDAT still ends a BDAT transaction: the client's state is unknown now.
+            if (verb == Verb.BDAT) {
+                // A malformed BDAT has no usable chunk size, so its octets cannot be skipped: the transaction is
+                // lost (the client's view of it is unknown) and any chunk octets will be read as commands.
                 abortTransaction();
             }
             error(Replies.forStatus(status, verb));
