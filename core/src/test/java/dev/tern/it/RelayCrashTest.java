@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 class RelayCrashTest {
     private static final int ROUNDS = 3;
     private static final int CLIENTS = 8;
-    private static final long LOAD_MILLIS = 1500;
+    private static final long LOAD_MILLIS = 1000;
+    private static final int MIN_ACKS_PER_ROUND = 100;
 
     @TempDir
     Path dir;
@@ -51,7 +53,13 @@ class RelayCrashTest {
                     String prefix = "r" + round + "c" + c;
                     clients.add(Thread.ofVirtual().start(() -> sendUntilCut(port, prefix, acknowledged)));
                 }
-                Thread.sleep(LOAD_MILLIS);
+                // Kill mid-load: once this round has had some acknowledgements (bounded wait), at a random moment.
+                int before = acknowledged.size();
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (acknowledged.size() - before < MIN_ACKS_PER_ROUND && System.nanoTime() < until) {
+                    Thread.sleep(10);
+                }
+                Thread.sleep(ThreadLocalRandom.current().nextLong(LOAD_MILLIS));
                 child.destroyForcibly(); // SIGKILL: no shutdown hook, no flush, nothing
                 assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
                 for (Thread t : clients) {
