@@ -114,6 +114,11 @@ final class OutboundConnection {
                     "message size " + bodyLength + " exceeds the limit of " + hop + " (" + caps.maxSize() + ")"),
                     rcpts.length);
         }
+        if (env.smtputf8() && !caps.smtputf8()) {
+            // RFC 6531 3.4: a message that needs SMTPUTF8 must not go to a server that does not offer it.
+            return TransactionResult.all(SmtpReply.local(553, "5.6.7",
+                    hop + " does not support SMTPUTF8, which this message needs"), rcpts.length);
+        }
         SmtpReply[] out = new SmtpReply[rcpts.length];
         boolean closing = false;
         try {

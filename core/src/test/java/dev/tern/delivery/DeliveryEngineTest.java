@@ -325,6 +325,43 @@ class DeliveryEngineTest {
     }
 
     @Test
+    void bouncesAnSmtputf8MessageWhenTheNextHopLacksSmtputf8() throws Exception {
+        start(settings());
+        long id = journal.submitUtf8("a@sender.test", List.of("j\u00fcrgen@rcpt.test"), MESSAGE);
+
+        assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+
+        assertThat(journal.outcomesOf(id).getFirst().detail()).contains("553 5.6.7");
+        assertThat(sink.commands).noneMatch(c -> c.startsWith("MAIL"));
+    }
+
+    @Test
+    void asksForSmtputf8WhenTheMessageNeedsIt() throws Exception {
+        sink.smtputf8 = true;
+        start(settings());
+        journal.submitUtf8("a@sender.test", List.of("j\u00fcrgen@rcpt.test"), MESSAGE);
+
+        TestSink.Received r = sink.next(WAIT);
+
+        assertThat(r.mail()).contains("SMTPUTF8");
+        assertThat(r.rcpts()).containsExactly("j\u00fcrgen@rcpt.test");
+    }
+
+    @Test
+    void passesDsnParametersWhenThePeerOffersDsn() throws Exception {
+        sink.dsn = true;
+        start(settings());
+        journal.submit("a@sender.test", List.of("b@rcpt.test"), MESSAGE, System.currentTimeMillis(),
+                Envelope.RET_HDRS, "id+2B1", Envelope.NOTIFY_SUCCESS | Envelope.NOTIFY_FAILURE);
+
+        TestSink.Received r = sink.next(WAIT);
+
+        assertThat(r.mail()).contains("RET=HDRS", "ENVID=id+2B1");
+        assertThat(sink.commands).anyMatch(c -> c.startsWith("RCPT TO:<b@rcpt.test> NOTIFY=SUCCESS,FAILURE "
+                + "ORCPT=rfc822;b@rcpt.test"));
+    }
+
+    @Test
     void retriesAfterDisconnectInTheMiddleOfData() throws Exception {
         sink.disconnectsInData.set(1);
         start(settings());
