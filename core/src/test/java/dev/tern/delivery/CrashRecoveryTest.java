@@ -8,7 +8,10 @@ import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import dev.tern.journal.Journal;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -32,18 +35,34 @@ class CrashRecoveryTest {
     Path dir;
 
     @Test
-    void restartDeliversEverythingPendingAfterKill9() throws Exception {
+    void restartDeliversEverythingPendingAfterKill9WithTheChronicleJournal() throws Exception {
+        crashAndRecover("chronicle");
+    }
+
+    @Test
+    void restartDeliversEverythingPendingAfterKill9WithTheFileJournalDouble() throws Exception {
+        crashAndRecover("file");
+    }
+
+    private void crashAndRecover(String kind) throws Exception {
         try (TestSink sink = TestSink.start()) {
             sink.replyDelayMillis = 15;
-            FileJournal seed = new FileJournal(dir);
+            Path journalDir = dir.resolve("journal");
+            Journal seed = CrashChild.open(kind, journalDir);
             for (int i = 0; i < MESSAGES; i++) {
                 seedMessage(seed, i);
             }
             seed.close();
 
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    CrashChild.class.getName(), dir.toString(), String.valueOf(sink.port()))
+            List<String> cmd = new ArrayList<>(List.of(java));
+            // The JVM flags Chronicle needs (surefire's argLine) go to the child too.
+            cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                    .filter(a -> a.startsWith("--add-") || a.startsWith("--enable-") || a.startsWith("--sun-")
+                            || a.startsWith("-Dchronicle")).toList());
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CrashChild.class.getName(),
+                    journalDir.toString(), String.valueOf(sink.port()), kind));
+            Process child = new ProcessBuilder(cmd)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
             Map<Integer, Integer> arrivals = new HashMap<>();
             List<TestSink.Received> before = sink.take(5, Duration.ofSeconds(20));
@@ -53,9 +72,9 @@ class CrashRecoveryTest {
             count(before, arrivals);
             sink.replyDelayMillis = 0;
 
-            FileJournal journal = new FileJournal(dir);
+            Journal journal = CrashChild.open(kind, journalDir);
             assertThat(journal.pending()).isNotEmpty();
-            try (DeliveryEngine engine = DeliveryEngine.start(CrashChild.config(sink.port()), journal)) {
+            try (journal; DeliveryEngine engine = DeliveryEngine.start(CrashChild.config(sink.port()), journal)) {
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                 while (!journal.pending().isEmpty() && System.nanoTime() < end) {
                     Thread.sleep(20);
@@ -71,7 +90,7 @@ class CrashRecoveryTest {
     }
 
     /** Stores a one-recipient message the way a session would. */
-    private static void seedMessage(FileJournal journal, int n) throws Exception {
+    private static void seedMessage(Journal journal, int n) throws Exception {
         BufferPool pool = new BufferPool(256, 4, 64);
         Envelope env = new Envelope();
         env.begin(QueueId.next(), System.currentTimeMillis(), Envelope.utf8("127.0.0.1"), Envelope.utf8("client.test"));
