@@ -45,6 +45,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeliveryEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryEngine.class);
+    private static final long HOP_BUSY_RETRY_MILLIS = 50;
 
     private final DeliverySettings settings;
     private final Journal journal;
@@ -52,6 +53,7 @@ public final class DeliveryEngine implements AutoCloseable {
     private final Router router;
     private final ConnectionCache cache;
     private final DeadlineSweeper sweeper;
+    private final HopLimiter hopLimiter;
     private final RetryPolicy retry;
     private final DsnBuilder dsn;
     private final DkimSigner signer;
@@ -72,6 +74,7 @@ public final class DeliveryEngine implements AutoCloseable {
                         ? settings.commandTimeout() : java.time.Duration.ofSeconds(10),
                 System::currentTimeMillis));
         this.cache = new ConnectionCache(settings.idleTimeout().toMillis());
+        this.hopLimiter = new HopLimiter(settings);
         this.sweeper = new DeadlineSweeper(Math.max(20, Math.min(250, settings.commandTimeout().toMillis() / 4)));
         this.retry = new RetryPolicy(settings.retrySchedule(), settings.maxLifetime());
         this.dsn = new DsnBuilder(settings.heloName(), pool);
@@ -230,15 +233,28 @@ public final class DeliveryEngine implements AutoCloseable {
             conn = cache.take(hops.get(i));
         }
         SmtpReply failure = null;
+        boolean busy = false;
         for (int i = 0; conn == null && i < hops.size(); i++) {
-            try {
-                conn = OutboundConnection.open(hops.get(i), settings.heloName(), pool, sweeper,
-                        settings.connectTimeout().toMillis(), settings.commandTimeout().toMillis());
-            } catch (java.io.IOException e) {
-                failure = e instanceof HopFailure f ? f.reply()
-                        : SmtpReply.local(451, "4.4.1", hops.get(i) + ": " + e.getMessage());
-                LOG.info("next hop {} for {} unusable: {}", hops.get(i), d.name, failure.oneLine());
+            HostPort hop = hops.get(i);
+            if (!hopLimiter.tryAcquire(hop)) {
+                busy = true; // the host's connection limit is reached (shared with other destinations)
+                continue;
             }
+            try {
+                conn = OutboundConnection.open(hop, settings.heloName(), pool, sweeper,
+                        settings.connectTimeout().toMillis(), settings.commandTimeout().toMillis());
+                conn.onClose(() -> hopLimiter.release(hop));
+            } catch (java.io.IOException e) {
+                hopLimiter.release(hop);
+                failure = e instanceof HopFailure f ? f.reply()
+                        : SmtpReply.local(451, "4.4.1", hop + ": " + e.getMessage());
+                LOG.info("next hop {} for {} unusable: {}", hop, d.name, failure.oneLine());
+            }
+        }
+        if (conn == null && busy && failure == null) {
+            // Every host is at its connection limit: wait a little without counting an attempt.
+            scheduled.add(job.at(now + HOP_BUSY_RETRY_MILLIS));
+            return null;
         }
         if (conn == null) {
             // RFC 5321 5.1: when no next hop can be reached, the mail is deferred, even after a 5xx greeting.

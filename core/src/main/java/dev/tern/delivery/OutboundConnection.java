@@ -42,6 +42,8 @@ final class OutboundConnection {
     private boolean broken;
     private int transactions;
     private long idleSinceNanos;
+    private Runnable onClose = () -> { };
+    private boolean closed;
 
     private OutboundConnection(HostPort hop, SocketChannel channel, BufferPool pool, DeadlineSweeper sweeper,
                                long commandTimeoutNanos) throws IOException {
@@ -386,10 +388,22 @@ final class OutboundConnection {
         abort();
     }
 
+    /** Runs {@code action} once when the connection is closed (releases the hop's connection permit). */
+    void onClose(Runnable action) {
+        this.onClose = action;
+    }
+
     /** Closes at once. */
     void abort() {
         broken = true;
         sweeper.forget(this);
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        onClose.run();
         try {
             channel.close();
         } catch (IOException e) {
