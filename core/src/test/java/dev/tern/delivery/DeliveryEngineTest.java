@@ -252,6 +252,19 @@ class DeliveryEngineTest {
     }
 
     @Test
+    void returnsOnlyTheHeadersOfALargeMessage() throws Exception {
+        sink.rcptReply = a -> "550 5.1.1 no such user";
+        start(settings());
+        journal.submit("a@sender.test", List.of("gone@rcpt.test"), MESSAGE + "x".repeat(990) + "\r\n".repeat(60)
+                + ("y".repeat(998) + "\r\n").repeat(60));
+
+        TestSink.Received dsn = senderSink.next(WAIT);
+
+        assertThat(dsn.text()).contains("Content-Type: text/rfc822-headers", "Subject: hello\r\n");
+        assertThat(dsn.text()).doesNotContain("line one").hasSizeLessThan(10_000);
+    }
+
+    @Test
     void sendsNoDsnWhenNotifyIsNever() throws Exception {
         sink.rcptReply = a -> "550 5.1.1 no such user";
         start(settings());

@@ -135,6 +135,10 @@ class ShapingTest {
         submit("a.test", 3);
 
         assertThat(journal.await(os -> os.size() >= 3, WAIT)).isTrue();
+        long end = System.nanoTime() + WAIT.toNanos();
+        while (engine.stats().get("a.test").queued() < 3 && System.nanoTime() < end) {
+            Thread.sleep(10); // the retries are scheduled just after the outcomes are journaled
+        }
 
         DestinationStats s = engine.stats().get("a.test");
         assertThat(s.backedOff(System.currentTimeMillis())).isTrue();
