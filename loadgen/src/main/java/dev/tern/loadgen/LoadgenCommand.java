@@ -98,6 +98,14 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No progress line each second.")
     boolean quiet;
 
+    @Option(names = "--idle", defaultValue = "0", paramLabel = "N",
+            description = "Hold N extra mostly-idle sessions open during the run (e.g. 10000) and measure new sessions.")
+    int idleConnections;
+
+    @Option(names = "--idle-keepalive", defaultValue = "60s", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "An idle session sends NOOP after this long (${DEFAULT-VALUE}).")
+    Duration idleKeepAlive;
+
     @Option(names = "--fail-on-error", description = "Exit 1 unless every message was acknowledged without errors.")
     boolean failOnError;
 
@@ -132,7 +140,8 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
                 .messagesPerConnection(perConnection).recipients(recipients).size(sizes).pipelining(pipelining)
                 .bdat(bdat).warmupMessages(warmupMessages).warmupTime(warmupTime).drainTimeout(drainTimeout)
                 .connectTimeout(connectTimeout).replyTimeout(replyTimeout).helo(helo).mailFrom(mailFrom)
-                .recipientDomain(recipientDomain).seed(seed).idsFile(idsFile).hlogFile(hlog).progress(!quiet);
+                .recipientDomain(recipientDomain).seed(seed).idsFile(idsFile).hlogFile(hlog).progress(!quiet)
+                .idleConnections(idleConnections).idleKeepAlive(idleKeepAlive);
         if (messages != null) {
             b.messages(messages);
         }
