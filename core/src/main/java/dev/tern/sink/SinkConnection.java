@@ -58,6 +58,8 @@ final class SinkConnection {
     private static final byte[] BYE = ascii("221 2.0.0 Bye\r\n");
     private static final byte[] QUEUED_PREFIX = ascii("250 2.0.0 Ok: queued as ");
     private static final byte[] CRLF = ascii("\r\n");
+    private static final byte[] OCTETS_PREFIX = ascii("250 2.0.0 ");
+    private static final byte[] OCTETS_SUFFIX = ascii(" octets received\r\n");
 
     private final SmtpSink sink;
     private final SinkSettings settings;
@@ -72,6 +74,7 @@ final class SinkConnection {
     private final byte[] out = new byte[16 * 1024];
     private int outLength;
     private final byte[] queuedReply = new byte[QUEUED_PREFIX.length + 16 + 2];
+    private final byte[] octetsReply = new byte[OCTETS_PREFIX.length + 20 + OCTETS_SUFFIX.length];
     private final DataUnstuffer unstuffer = new DataUnstuffer();
     private final MessageInspector inspector = new MessageInspector();
 
@@ -98,6 +101,7 @@ final class SinkConnection {
         this.dice = new SplittableRandom(settings.seed() * 0x9E3779B97F4A7C15L + ordinal);
         this.keep = settings.keepMessages() || settings.listener() != null;
         System.arraycopy(QUEUED_PREFIX, 0, queuedReply, 0, QUEUED_PREFIX.length);
+        System.arraycopy(OCTETS_PREFIX, 0, octetsReply, 0, OCTETS_PREFIX.length);
         System.arraycopy(CRLF, 0, queuedReply, queuedReply.length - 2, 2);
     }
 
@@ -311,7 +315,7 @@ final class SinkConnection {
         } else if (last) {
             endMessage(true);
         } else {
-            reply(ascii("250 2.0.0 " + size + " octets received\r\n"));
+            replyOctets(size);
         }
         return true;
     }
@@ -444,20 +448,37 @@ final class SinkConnection {
     }
 
     private void reply(byte[] reply) throws IOException {
+        reply(reply, reply.length);
+    }
+
+    /** Queues {@code reply[0, length)}; it is written at the next flush (or now, if a slow reply is due). */
+    private void reply(byte[] reply, int length) throws IOException {
         if (settings.slowReplyRatio() > 0 && dice.nextDouble() < settings.slowReplyRatio()) {
             flush();
             pause(settings.slowReplyDelay().toNanos());
         }
-        if (outLength + reply.length > out.length) {
+        if (outLength + length > out.length) {
             flush();
         }
-        if (reply.length > out.length) {
-            write(ByteBuffer.wrap(reply));
-        } else {
-            System.arraycopy(reply, 0, out, outLength, reply.length);
-            outLength += reply.length;
-        }
+        System.arraycopy(reply, 0, out, outLength, length);
+        outLength += length;
         sink.counters().reply(code(reply));
+    }
+
+    /** {@code 250 2.0.0 <size> octets received}: the answer to a BDAT chunk that is not the last (RFC 3030). */
+    private void replyOctets(long size) throws IOException {
+        int digits = 1;
+        for (long v = size / 10; v > 0; v /= 10) {
+            digits++;
+        }
+        int end = OCTETS_PREFIX.length + digits;
+        long v = size;
+        for (int i = end - 1; i >= OCTETS_PREFIX.length; i--) {
+            octetsReply[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
+        System.arraycopy(OCTETS_SUFFIX, 0, octetsReply, end, OCTETS_SUFFIX.length);
+        reply(octetsReply, end + OCTETS_SUFFIX.length);
     }
 
     /** Sleeps in short slices so that closing the sink (which closes the channel) ends the wait promptly. */
