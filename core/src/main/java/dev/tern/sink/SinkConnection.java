@@ -138,7 +138,7 @@ final class SinkConnection {
         int length = end - start;
         int verb = length >= 4 && (length == 4 || in[start + 4] == ' ') ? packLower(in, start) : 0;
         if (verb == EHLO || verb == HELO) {
-            helo = length > 5 ? ascii(start + 5, end).trim() : "";
+            helo = length > 5 ? text(start + 5, end).trim() : "";
             greeted = true;
             resetTransaction();
             reply(verb == EHLO ? sink.ehloReply() : sink.heloReply());
@@ -177,7 +177,7 @@ final class SinkConnection {
             reply(NESTED_MAIL);
             return;
         }
-        int path = expect(from, end, " FROM:");
+        int path = skipSpaces(expect(from, end, " FROM:"), end);
         int close = path < 0 ? -1 : indexOf(in, path, end, (byte) '>');
         if (path < 0 || path >= end || in[path] != '<' || close < 0) {
             reply(SYNTAX);
@@ -194,8 +194,8 @@ final class SinkConnection {
         }
         inTransaction = true;
         if (keep) {
-            mailFrom = ascii(path + 1, close);
-            mailParams = ascii(close + 1, end).trim();
+            mailFrom = text(path + 1, close);
+            mailParams = text(close + 1, end).trim();
         }
         reply(MAIL_OK);
     }
@@ -205,7 +205,7 @@ final class SinkConnection {
             reply(NO_MAIL);
             return;
         }
-        int path = expect(from, end, " TO:");
+        int path = skipSpaces(expect(from, end, " TO:"), end);
         int close = path < 0 ? -1 : indexOf(in, path, end, (byte) '>');
         if (path < 0 || path >= end || in[path] != '<' || close < 0) {
             reply(SYNTAX);
@@ -226,7 +226,7 @@ final class SinkConnection {
             acceptedRecipients++;
             sink.counters().recipients.increment();
             if (keep) {
-                recipients.add(ascii(path + 1, close));
+                recipients.add(text(path + 1, close));
             }
             reply(RCPT_OK);
         }
@@ -397,6 +397,17 @@ final class SinkConnection {
         return from + text.length();
     }
 
+    /** Tolerates spaces after "FROM:" / "TO:" (RFC 5321 forbids them, but some clients send them). */
+    private int skipSpaces(int at, int end) {
+        if (at < 0) {
+            return at;
+        }
+        while (at < end && in[at] == ' ') {
+            at++;
+        }
+        return at;
+    }
+
     /** The value of a SIZE= parameter in {@code [from, end)}, 0 when absent, -1 when malformed. */
     private long sizeParameter(int from, int end) {
         for (int i = from; i < end; i++) {
@@ -503,7 +514,7 @@ final class SinkConnection {
         }
     }
 
-    private String ascii(int from, int to) {
+    private String text(int from, int to) {
         return new String(in, from, Math.max(0, to - from), StandardCharsets.UTF_8);
     }
 

@@ -300,6 +300,19 @@ class SmtpSinkTest {
     }
 
     @Test
+    void acceptsSpacesAfterTheColonOfMailAndRcpt() throws Exception {
+        SmtpSink sink = keeping();
+        try (SmtpTestClient c = SmtpTestClient.greeted(sink)) {
+            assertThat(c.command("MAIL FROM: <a@x>").code()).isEqualTo(250);
+            assertThat(c.command("rcpt to: <b@y>").code()).isEqualTo(250);
+            assertThat(c.command("DATA").code()).isEqualTo(354);
+            c.send("Subject: s\r\n\r\nx\r\n.\r\n");
+            assertThat(c.reply().code()).isEqualTo(250);
+        }
+        assertThat(sink.received().getFirst().recipients()).containsExactly("b@y");
+    }
+
+    @Test
     void awaitMessagesGivesUpAtTheTimeout() throws Exception {
         SmtpSink sink = start(SinkSettings.builder());
         assertThat(sink.awaitMessages(1, Duration.ofMillis(50))).isFalse();
