@@ -53,7 +53,7 @@ final class IdleFleet implements AutoCloseable {
         try {
             opening.acquire();
             try {
-                client = SmtpClient.connect(spec.target(), spec.connectTimeout(), spec.idleKeepAlive());
+                client = SmtpClient.connect(spec.target(), spec.connectTimeout(), spec.replyTimeout());
                 open.add(client);
                 if (closing || client.readReply() != 220 || client.ehlo(spec.helo()) != 250) {
                     throw new IOException("session refused");
@@ -62,6 +62,7 @@ final class IdleFleet implements AutoCloseable {
                 opening.release();
             }
             up = true;
+            client.readTimeout(spec.idleKeepAlive());
             established.increment();
             settled.increment();
             while (!closing) {
@@ -69,8 +70,10 @@ final class IdleFleet implements AutoCloseable {
                     client.readReply(); // unsolicited: the server is closing the session (421) or confused
                     throw new EOFException("unsolicited reply");
                 } catch (SocketTimeoutException quiet) {
+                    client.readTimeout(spec.replyTimeout());
                     client.append("NOOP\r\n").flush();
                     client.readReply();
+                    client.readTimeout(spec.idleKeepAlive());
                 }
             }
         } catch (IOException e) {
