@@ -4,6 +4,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.ProtocolException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -382,6 +383,9 @@ final class LoadWorker implements Runnable {
         }
         if (e instanceof ProtocolException) {
             return "protocol";
+        }
+        if (e instanceof SocketException && String.valueOf(e.getMessage()).contains("reset")) {
+            return "connection-reset";
         }
         return "io:" + e.getClass().getSimpleName();
     }
