@@ -11,10 +11,10 @@ import org.HdrHistogram.Histogram;
  * the acknowledged messages per second, both as inline SVG. No scripts, no external resources. Stateless.
  */
 public final class HtmlReport {
-    private static final int WIDTH = 860;
+    private static final int WIDTH = 960;
     private static final int HEIGHT = 360;
     private static final int LEFT = 70;
-    private static final int RIGHT = 160;
+    private static final int RIGHT = 240;
     private static final int TOP = 20;
     private static final int BOTTOM = 40;
     private static final double MAX_NINES = 5; // the x axis ends at 99.999%
