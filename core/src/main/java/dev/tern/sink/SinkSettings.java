@@ -49,7 +49,8 @@ public record SinkSettings(HostPort listen, long seed,
         checkRatio("rejectDataRatio", rejectDataRatio);
         checkRatio("disconnectDataRatio", disconnectDataRatio);
         checkRatio("slowReplyRatio", slowReplyRatio);
-        if (tempfailRcptRatio + rejectRcptRatio > 1.0 || tempfailDataRatio + rejectDataRatio + disconnectDataRatio > 1.0) {
+        if (tempfailRcptRatio + rejectRcptRatio > 1.0
+                || tempfailDataRatio + rejectDataRatio + disconnectDataRatio > 1.0) {
             throw new IllegalArgumentException("fault ratios of one step add up to more than 1");
         }
         if (slowReplyDelay.isNegative() || sizeLimit < 0) {

@@ -106,13 +106,17 @@ final class IdleFleet implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         closing = true;
         for (SmtpClient c : open) {
             c.close();
         }
-        for (Thread t : threads) {
-            t.join(Duration.ofSeconds(1));
+        try {
+            for (Thread t : threads) {
+                t.join(Duration.ofSeconds(1));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

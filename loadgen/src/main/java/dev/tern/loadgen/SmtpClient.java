@@ -74,7 +74,7 @@ final class SmtpClient implements AutoCloseable {
 
     /** Changes how long a read may wait (the socket's SO_TIMEOUT). */
     void readTimeout(Duration timeout) throws IOException {
-        socket.setSoTimeout((int) Math.clamp(timeout.toMillis(), 1, Integer.MAX_VALUE));
+        socket.setSoTimeout(Math.clamp(timeout.toMillis(), 1, Integer.MAX_VALUE));
     }
 
     boolean pipelining() {
