@@ -19,7 +19,7 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
     @Option(names = {"-t", "--target"}, required = true, paramLabel = "HOST:PORT", description = "SMTP server.")
     String target;
 
-    @Option(names = {"-c", "--connections"}, defaultValue = "8",
+    @Option(names = {"-c", "--connections"}, defaultValue = "8", paramLabel = "N",
             description = "Concurrent connections (${DEFAULT-VALUE}).")
     int connections;
 
@@ -65,22 +65,24 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
             description = "Time allowed for messages in flight after --duration (${DEFAULT-VALUE}).")
     Duration drainTimeout;
 
-    @Option(names = "--connect-timeout", defaultValue = "5s", converter = DurationConverter.class, paramLabel = "TIME")
+    @Option(names = "--connect-timeout", defaultValue = "5s", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "TCP connect timeout (${DEFAULT-VALUE}).")
     Duration connectTimeout;
 
-    @Option(names = "--reply-timeout", defaultValue = "30s", converter = DurationConverter.class, paramLabel = "TIME")
+    @Option(names = "--reply-timeout", defaultValue = "30s", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "Longest wait for one reply (${DEFAULT-VALUE}).")
     Duration replyTimeout;
 
-    @Option(names = "--helo", defaultValue = "loadgen.tern.test", description = "EHLO name and Message-ID domain.")
+    @Option(names = "--helo", paramLabel = "NAME", defaultValue = "loadgen.tern.test", description = "EHLO name and Message-ID domain.")
     String helo;
 
-    @Option(names = "--from", defaultValue = "loadgen@loadgen.tern.test", description = "MAIL FROM address.")
+    @Option(names = "--from", paramLabel = "ADDRESS", defaultValue = "loadgen@loadgen.tern.test", description = "MAIL FROM address.")
     String mailFrom;
 
-    @Option(names = "--rcpt-domain", defaultValue = "sink.tern.test", description = "Domain of the recipients.")
+    @Option(names = "--rcpt-domain", paramLabel = "DOMAIN", defaultValue = "sink.tern.test", description = "Domain of the recipients.")
     String recipientDomain;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed for sizes and content.")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed for sizes and content.")
     long seed;
 
     @Option(names = "--ids", paramLabel = "FILE",
