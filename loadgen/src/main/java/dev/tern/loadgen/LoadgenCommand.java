@@ -73,13 +73,16 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
             description = "Longest wait for one reply (${DEFAULT-VALUE}).")
     Duration replyTimeout;
 
-    @Option(names = "--helo", paramLabel = "NAME", defaultValue = "loadgen.tern.test", description = "EHLO name and Message-ID domain.")
+    @Option(names = "--helo", paramLabel = "NAME", defaultValue = "loadgen.tern.test",
+            description = "EHLO name and Message-ID domain.")
     String helo;
 
-    @Option(names = "--from", paramLabel = "ADDRESS", defaultValue = "loadgen@loadgen.tern.test", description = "MAIL FROM address.")
+    @Option(names = "--from", paramLabel = "ADDRESS", defaultValue = "loadgen@loadgen.tern.test",
+            description = "MAIL FROM address.")
     String mailFrom;
 
-    @Option(names = "--rcpt-domain", paramLabel = "DOMAIN", defaultValue = "sink.tern.test", description = "Domain of the recipients.")
+    @Option(names = "--rcpt-domain", paramLabel = "DOMAIN", defaultValue = "sink.tern.test",
+            description = "Domain of the recipients.")
     String recipientDomain;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed for sizes and content.")
