@@ -21,7 +21,8 @@ import java.util.concurrent.locks.LockSupport;
  * the connection; nothing is allocated per command unless messages are being kept.
  */
 final class SinkConnection {
-    private static final int INPUT_SIZE = 64 * 1024;
+    // Small enough for tens of thousands of connections; DATA and BDAT stream through it in any size.
+    private static final int INPUT_SIZE = 16 * 1024;
     private static final int MAX_COMMAND = 4096;
 
     private static final int HELO = verb("HELO");
@@ -71,7 +72,7 @@ final class SinkConnection {
     private final ByteBuffer inBuffer = ByteBuffer.wrap(in);
     private int readPos;
     private int writePos;
-    private final byte[] out = new byte[16 * 1024];
+    private final byte[] out = new byte[4 * 1024];
     private int outLength;
     private final byte[] queuedReply = new byte[QUEUED_PREFIX.length + 16 + 2];
     private final byte[] octetsReply = new byte[OCTETS_PREFIX.length + 20 + OCTETS_SUFFIX.length];

@@ -53,7 +53,8 @@ final class IdleFleet implements AutoCloseable {
         try {
             opening.acquire();
             try {
-                client = SmtpClient.connect(spec.target(), spec.connectTimeout(), spec.replyTimeout());
+                client = SmtpClient.connect(spec.target(), spec.connectTimeout(), spec.replyTimeout(),
+                        SmtpClient.IDLE_READ, SmtpClient.IDLE_WRITE);
                 open.add(client);
                 if (closing || client.readReply() != 220 || client.ehlo(spec.helo()) != 250) {
                     throw new IOException("session refused");

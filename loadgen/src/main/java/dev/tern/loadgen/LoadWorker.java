@@ -143,7 +143,8 @@ final class LoadWorker implements Runnable {
 
     private SmtpClient open(boolean measured) throws IOException {
         long t0 = System.nanoTime();
-        SmtpClient c = SmtpClient.connect(spec.target(), spec.connectTimeout(), spec.replyTimeout());
+        SmtpClient c = SmtpClient.connect(spec.target(), spec.connectTimeout(), spec.replyTimeout(),
+                SmtpClient.WORKER_READ, SmtpClient.WORKER_WRITE);
         client = c;
         sentOnConnection = 0;
         stats.connections.increment();
