@@ -139,7 +139,9 @@ final class SinkConnection {
         int length = end - start;
         int verb = length >= 4 && (length == 4 || in[start + 4] == ' ') ? packLower(in, start) : 0;
         if (verb == EHLO || verb == HELO) {
-            helo = length > 5 ? text(start + 5, end).trim() : "";
+            if (keep) {
+                helo = length > 5 ? text(start + 5, end).trim() : "";
+            }
             greeted = true;
             resetTransaction();
             reply(verb == EHLO ? sink.ehloReply() : sink.heloReply());
