@@ -66,6 +66,9 @@ final class LoadWorker implements Runnable {
                     break;
                 }
                 waitUntil(due);
+                if (run.aborted()) {
+                    break;
+                }
                 long start = spec.openLoop() ? due : System.nanoTime();
                 boolean measured = run.measured(ticket, start);
                 stats.started.increment();
