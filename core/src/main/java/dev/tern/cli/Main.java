@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "tern", mixinStandardHelpOptions = true, versionProvider = TernVersion.class,
         description = "Tern: a high-throughput SMTP edge relay that answers 250 only once mail is on disk.",
-        subcommands = {SinkCommand.class, LauncherOnlyCommand.Test.class,
+        subcommands = {RelayCommand.class, QueueCommand.class, SinkCommand.class, LauncherOnlyCommand.Test.class,
                 LauncherOnlyCommand.Bench.class})
 public final class Main implements Runnable {
 
