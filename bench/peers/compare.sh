@@ -172,12 +172,17 @@ tern_java_flags() {
 start_tern() {
     local dir=$1
     SERVER_PORT=$(free_port)
-    rm -rf "$dir/tern-data"
+    # A short fixed path: the relay's admin socket lives in the data dir, and a Unix socket path has 108 bytes.
+    local data="$WORK/tern-data"
+    rm -rf "$data"
     # The launcher's java command, with the flags under test instead of the whole profile (see jvm-flags mode).
+    # 50 connections to the next hop, as configured for Postfix (both default to 20).
     # shellcheck disable=SC2046
     "$JAVA_HOME/bin/java" $(tern_java_flags) -cp "$ROOT/loadgen/target/classes:$ROOT/loadgen/target/lib/*" \
-        dev.tern.cli.Main relay --listen "127.0.0.1:$SERVER_PORT" --data-dir "$dir/tern-data" \
-        --smarthost "127.0.0.1:$SINK_PORT" --durability "$DURABILITY" >"$dir/server.log" 2>&1 &
+        dev.tern.cli.Main relay --listen "127.0.0.1:$SERVER_PORT" --data-dir "$data" \
+        --smarthost "127.0.0.1:$SINK_PORT" --durability "$DURABILITY" \
+        --destination-limits "connections=50 per-connection=100 per-second=0 per-minute=0" \
+        >"$dir/server.log" 2>&1 &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     SERVER_DURABILITY="$DURABILITY: group commit before 250"
