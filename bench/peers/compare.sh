@@ -125,7 +125,7 @@ SINK_LOG=""
 start_sink() { # start_sink RUN_DIR
     SINK_PORT=$(free_port)
     SINK_LOG=$1/sink.log
-    "$ROOT/tern" sink --listen "127.0.0.1:$SINK_PORT" --interval 100ms >"$SINK_LOG" 2>&1 &
+    tern_cli sink --listen "127.0.0.1:$SINK_PORT" --interval 100ms >"$SINK_LOG" 2>&1 &
     SINK_PID=$!
     PIDS+=("$SINK_PID")
     wait_for_220 "$SINK_PORT" "$START_SECONDS" || die "sink did not start: $SINK_LOG"
@@ -163,7 +163,7 @@ tern_java_flags() {
         g1) echo "$required -XX:+UseG1GC" ;;
         parallel) echo "$required -XX:+UseParallelGC" ;;
         zgc) echo "$required -XX:+UseZGC" ;;
-        heap1g) echo "$required -Xms1g -Xmx1g -XX:+AlwaysPreTouch" ;;
+        heap) echo "$required -Xms512m -Xmx512m -XX:+AlwaysPreTouch" ;;
         vt2) echo "$required -Djdk.virtualThreadScheduler.parallelism=2" ;;
         *) die "unknown JVM flag variant $TERN_FLAGS" ;;
     esac
@@ -246,7 +246,7 @@ stop_haraka() { stop_pid "$SERVER_PID"; }
 loadgen_json() { # loadgen_json RUN_DIR loadgen-args...
     local dir=$1
     shift
-    "$ROOT/tern" loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
+    tern_cli loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
         --reply-timeout 120s -o "$dir/loadgen" "$@" >"$dir/loadgen.json" 2>"$dir/loadgen.err" || true
     python3 - "$dir/loadgen.json" >"$dir/load.json" <<'EOF'
 import datetime, json, sys
@@ -405,7 +405,15 @@ find_jdk25() { # the JDK the launcher would pick: JAVA_HOME if 25+, else the fir
 }
 
 relay_available() {
-    "$ROOT/tern" relay --help >/dev/null 2>&1
+    tern_cli relay --help >/dev/null 2>&1
+}
+
+# Sink and load generator: the launcher's java command with the shipped profile. Not ./tern itself, which rebuilds
+# when a source is newer than its last build: a rebuild in the middle of a run would load the machine.
+tern_cli() {
+    # shellcheck disable=SC2046
+    "$JAVA_HOME/bin/java" $(grep -v '^\s*#' "$ROOT/core/jvm.options" | grep -v '^\s*$' | tr '\n' ' ') \
+        -cp "$ROOT/loadgen/target/classes:$ROOT/loadgen/target/lib/*" dev.tern.cli.Main "$@"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
