@@ -8,7 +8,7 @@
 # Environment (all optional):
 #   SCALE=1             multiplies every message and connection count (idle sessions included)
 #   RUNS=3              runs per server and scenario; the table shows medians
-#   SERVERS="tern postfix haraka"   SCENARIOS="small small-nopipe medium large idle smtp-source"
+#   SERVERS="tern postfix haraka"   SCENARIOS="small smtp-source small-nopipe medium large idle"
 #   WORK=target/peers-work          scratch (queues, logs, Haraka install); RESULTS=$WORK/results/<time>
 #   WRITE_DOCS=1 (full run) / 0     write the report into docs/benchmarks.md (or docs/tuning.md for jvm-flags)
 #   DURABILITY=sync     Tern's --durability
@@ -21,7 +21,7 @@ MODE=${1:-compare}
 SCALE=${SCALE:-1}
 RUNS=${RUNS:-3}
 SERVERS=${SERVERS:-tern postfix haraka}
-SCENARIOS=${SCENARIOS:-small small-nopipe medium large idle smtp-source}
+SCENARIOS=${SCENARIOS:-small smtp-source small-nopipe medium large idle}
 DURABILITY=${DURABILITY:-sync}
 WORK=${WORK:-$ROOT/target/peers-work}  # under target/: ./tern ignores it when checking for a stale build
 RESULTS=${RESULTS:-$WORK/results/$(date -u +%Y%m%dT%H%M%SZ)-$MODE}
@@ -164,6 +164,8 @@ tern_java_flags() {
         parallel) echo "$required -XX:+UseParallelGC" ;;
         zgc) echo "$required -XX:+UseZGC" ;;
         heap) echo "$required -Xms512m -Xmx512m -XX:+AlwaysPreTouch" ;;
+        heap512) echo "$required -Xms512m -Xmx512m -XX:MaxDirectMemorySize=1g" ;;
+        heap2g) echo "$required -Xms2g -Xmx2g -XX:MaxDirectMemorySize=1g" ;;
         vt2) echo "$required -Djdk.virtualThreadScheduler.parallelism=2" ;;
         *) die "unknown JVM flag variant $TERN_FLAGS" ;;
     esac
@@ -256,9 +258,10 @@ except (OSError, ValueError):
     print(json.dumps({"error": "loadgen produced no report"})); sys.exit(0)
 eod = r["latency_ms"]["end_of_data"]
 started = datetime.datetime.fromisoformat(r["started_at"].replace("Z", "+00:00")).timestamp()
-print(json.dumps({"started_epoch": started, "acknowledged": r["messages"]["acknowledged"], "started": r["messages"]["started"],
-                  "tempfailed": r["messages"]["tempfailed"], "rejected": r["messages"]["rejected"],
-                  "errors": r["messages"]["failed_by_error"], "accepted_mps": r["messages_per_second"],
+m = r["messages"]
+print(json.dumps({"started_epoch": started, "acknowledged": m["acknowledged"], "started": m["started"],
+                  "tempfailed": m["tempfailed"], "rejected": m["rejected"],
+                  "errors": m["failed_by_error"], "accepted_mps": r["messages_per_second"],
                   "p50_ms": eod["p50"], "p99_ms": eod["p99"]}))
 EOF
 }
@@ -277,7 +280,7 @@ run_large() {
 }
 run_idle() {
     python3 "$HERE/idle_sessions.py" --target "127.0.0.1:$SERVER_PORT" --connections "$(scaled 10000 10)" \
-        --pid "$SERVER_PID" >"$1/load.json" 2>"$1/idle.err" \
+        --pid "$SERVER_PID" --open-deadline 30 >"$1/load.json" 2>"$1/idle.err" \
         || echo '{"error": "idle_sessions failed"}' >"$1/load.json"
 }
 run_smtp-source() {
@@ -372,7 +375,8 @@ machine_json() {
 import json, os, platform, subprocess, sys
 mem = next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-dev = subprocess.run(["df", "--output=source,fstype", sys.argv[1]], capture_output=True, text=True).stdout.split("\n")[1]
+df = subprocess.run(["df", "--output=source,fstype", sys.argv[1]], capture_output=True, text=True)
+dev = df.stdout.split("\n")[1]
 print(json.dumps({"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(int(mem) / 1024 / 1024, 1),
                   "disk": " ".join(dev.split()), "kernel": platform.release(),
                   "load_avg_at_start": os.getloadavg()[0]}))
@@ -385,7 +389,8 @@ versions_json() {
         echo "\"tern\": \"$(cd "$ROOT" && git rev-parse --short HEAD)\","
         echo "\"java\": \"$("$JAVA_HOME/bin/java" -version 2>&1 | head -1 | tr -d '"')\","
         echo "\"postfix\": \"$(postconf -d mail_version 2>/dev/null | cut -d' ' -f3)\","
-        echo "\"haraka\": \"$(node -p "require('$WORK/haraka-pkg/node_modules/Haraka/package.json').version" 2>/dev/null)\","
+        echo "\"haraka\": \"$(node -p "require('$WORK/haraka-pkg/node_modules/Haraka/package.json').version" \
+            2>/dev/null)\","
         echo "\"node\": \"$(node --version 2>/dev/null)\""
         echo "}"
     } >"$RESULTS/versions.json"
@@ -436,7 +441,8 @@ main() {
     machine_json
     versions_json
     measure_disk
-    echo "$0 $* (MODE=$MODE SCALE=$SCALE RUNS=$RUNS SERVERS=\"$servers\" SCENARIOS=\"$scenarios\")" >"$RESULTS/command.txt"
+    echo "$0 $* (MODE=$MODE SCALE=$SCALE RUNS=$RUNS SERVERS=\"$servers\" SCENARIOS=\"$scenarios\")" \
+        >"$RESULTS/command.txt"
     local variants=profile
     [ "$MODE" = jvm-flags ] && variants=${FLAG_VARIANTS:-defaults profile}
     # Alternate: run 1 of every server, then run 2 of every server... so drift in the shared machine's load
@@ -463,4 +469,5 @@ main() {
     log "results in $RESULTS"
 }
 
-main "$@"
+# One line, so bash has read the whole file before it runs: editing the script during a run cannot derail it.
+main "$@"; exit $?

@@ -6,7 +6,8 @@ session still get its 220 greeting fast?
 
 Each idle session connects, reads the 220 and sends one EHLO (so the server has a real session, not just a socket),
 then stays silent. With all of them held it measures the server's memory (Pss summed over its processes,
-via procstats.py: shared pages are split, not counted once per process) and the time of PROBES fresh sessions to their 220, one after another. Prints JSON.
+via procstats.py: shared pages are split, not counted once per process) and the time of PROBES fresh sessions to
+their 220, one after another. Prints JSON.
 Every wait is bounded: each session by --greet-timeout, the opening phase by --open-deadline.
 """
 import argparse

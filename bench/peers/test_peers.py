@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Tests of the benchmark's helpers (no servers needed; seconds): python3 -m unittest bench/peers/test_peers.py"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import procstats  # noqa: E402
+import report  # noqa: E402
+
+
+def row(server, scenario, run, **figures):
+    base = {"server": server, "scenario": scenario, "run": run, "durability": "d", "e2e_complete": True,
+            "integrity_failures": 0, "errors": 0}
+    base.update(figures)
+    return base
+
+
+class ProcstatsTest(unittest.TestCase):
+    def test_counts_cpu_of_reaped_children(self):
+        # A child that burns CPU and exits is reaped by this process: its time must still count.
+        before = procstats.cpu_seconds(os.getpid())
+        subprocess.run([sys.executable, "-c", "x = 0\nfor i in range(3_000_000): x += i"], check=True)
+        self.assertGreater(procstats.cpu_seconds(os.getpid()) - before, 0.05)
+
+    def test_tree_includes_live_children(self):
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"])
+        try:
+            self.assertIn(child.pid, procstats.tree(os.getpid()))
+        finally:
+            child.kill()
+            child.wait()
+
+    def test_memory_figures_are_positive_for_a_live_process(self):
+        self.assertGreater(procstats.status_kib(os.getpid(), "VmHWM"), 0)
+        self.assertGreater(procstats.pss_kib(os.getpid()), 0)
+
+
+class ReportTest(unittest.TestCase):
+    def write_results(self, rows):
+        d = tempfile.mkdtemp()
+        with open(os.path.join(d, "results.jsonl"), "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+        with open(os.path.join(d, "command.txt"), "w") as f:
+            f.write("bench/peers/compare.sh")
+        for name in ("machine", "versions", "disk"):
+            with open(os.path.join(d, name + ".json"), "w") as f:
+                json.dump({}, f)
+        return d
+
+    def test_table_shows_medians_over_runs(self):
+        rows = [row("tern", "small", i, accepted_mps=v, e2e_mps=v) for i, v in enumerate([100, 300, 200])]
+        text = report.render(*report.load(self.write_results(rows)), "compare")
+        self.assertIn("| tern | d | 200 | 200 |", text)
+
+    def test_ratio_row_compares_tern_with_each_peer(self):
+        rows = [row("tern", "small", 1, accepted_mps=300, cpu_s_per_1k=1.0),
+                row("postfix", "small", 1, accepted_mps=100, cpu_s_per_1k=2.0)]
+        text = report.render(*report.load(self.write_results(rows)), "compare")
+        self.assertIn("| **tern/postfix** | ratio | 3.00x |", text)
+        self.assertIn("| 0.50x |", text)
+
+    def test_incomplete_delivery_is_flagged(self):
+        rows = [row("haraka", "small", 1, accepted_mps=10, e2e_complete=False)]
+        text = report.render(*report.load(self.write_results(rows)), "compare")
+        self.assertIn("1 run(s) not all delivered in time", text)
+
+    def test_docs_section_is_replaced_between_markers_only(self):
+        d = tempfile.mkdtemp()
+        path = os.path.join(d, "benchmarks.md")
+        with open(path, "w") as f:
+            f.write(f"intro\n{report.BEGIN}\nold\n{report.END}\nafter\n")
+        report.replace_between_markers(path, "new\n", "Benchmarks")
+        with open(path) as f:
+            self.assertEqual(f.read(), f"intro\n{report.BEGIN}\nnew\n{report.END}\nafter\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
