@@ -301,7 +301,7 @@ print(json.dumps({'started_epoch': s, 'acknowledged': n, 'accepted_mps': n/(e-s)
 # ---------------------------------------------------------------------------------------------------------------
 # One run: fresh sink and server, load, wait until the sink has every acknowledged message, measure, stop.
 one_run() { # one_run SERVER SCENARIO RUN_NUMBER [LABEL]
-    local server=$1 scenario=$2 run=$3 label=${4:-$1} dir acked cpu0 cpu1 hwm t0 t_load t_e2e i
+    local server=$1 scenario=$2 run=$3 label=${4:-$1} dir acked cpu0 cpu1 hwm anon t0 t_load t_e2e i
     dir=$RESULTS/runs/$scenario/$label-$run
     mkdir -p "$dir"
     log "$scenario / $label / run $run"
@@ -323,6 +323,7 @@ one_run() { # one_run SERVER SCENARIO RUN_NUMBER [LABEL]
     sleep 0.2   # the sink's stats line lags by up to its 100 ms interval
     cpu1=$(python3 "$HERE/procstats.py" cpu "$SERVER_PID")
     hwm=$(python3 "$HERE/procstats.py" hwm "$SERVER_PID")
+    anon=$(python3 "$HERE/procstats.py" anon "$SERVER_PID")
     "stop_$server"
     stop_pid "$SINK_PID"
     python3 - "$dir/load.json" >>"$RESULTS/results.jsonl" <<EOF
@@ -338,7 +339,7 @@ row = {"server": "$label", "scenario": "$scenario", "run": $run, "durability": "
        "e2e_complete": sunk >= acked,
        "cpu_s": round($cpu1 - $cpu0, 2),
        "cpu_s_per_1k": round(($cpu1 - $cpu0) * 1000 / acked, 3) if acked else None,
-       "peak_rss_mib": round($hwm / 1024, 1), "load_seconds": round(t_load - t0, 2)}
+       "peak_rss_mib": round($hwm / 1024, 1), "anon_rss_mib_end": round($anon / 1024, 1), "load_seconds": round(t_load - t0, 2)}
 row.update(load)
 print(json.dumps(row))
 EOF

@@ -6,6 +6,8 @@
                          processes, so their CPU still counts after they exit.
   procstats.py hwm PID   peak resident set (VmHWM) in KiB, summed over PID and its live descendants.
   procstats.py rss PID   current resident set (VmRSS) in KiB, summed likewise.
+  procstats.py anon PID  anonymous resident memory (RssAnon) in KiB, summed likewise: RSS without file pages such
+                         as a memory-mapped journal, which the kernel can drop or write back.
   procstats.py pss PID   proportional set size (Pss, shared pages split between their users) in KiB, summed
                          likewise: unlike a sum of RSS it does not count Postfix's shared libraries once per process.
 
@@ -86,7 +88,7 @@ def pss_kib(root):
 
 
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("cpu", "hwm", "rss", "pss"):
+    if len(argv) != 3 or argv[1] not in ("cpu", "hwm", "rss", "anon", "pss"):
         print(__doc__, file=sys.stderr)
         return 2
     pid = int(argv[2])
@@ -98,7 +100,7 @@ def main(argv):
     elif argv[1] == "pss":
         print(pss_kib(pid))
     else:
-        print(status_kib(pid, "VmHWM" if argv[1] == "hwm" else "VmRSS"))
+        print(status_kib(pid, {"hwm": "VmHWM", "rss": "VmRSS", "anon": "RssAnon"}[argv[1]]))
     return 0
 
 

@@ -67,7 +67,7 @@ def group(rows):
 
 def medians(runs):
     m = {k: median(runs, k) for k in ("accepted_mps", "e2e_mps", "p50_ms", "p99_ms", "cpu_s_per_1k",
-                                      "peak_rss_mib", "greeted", "probe_220_median_ms", "pss_held_kib",
+                                      "peak_rss_mib", "anon_rss_mib_end", "greeted", "probe_220_median_ms", "pss_held_kib",
                                       "pss_per_session_kib", "probes_unanswered", "connections")}
     m["durability"] = runs[0].get("durability", "?")
     m["runs"] = len(runs)
@@ -79,8 +79,8 @@ def medians(runs):
 
 def throughput_table(servers, base):
     lines = ["| server | durability | accepted msgs/s | end-to-end msgs/s | p50 EOD ms | p99 EOD ms "
-             "| CPU s / 1k msgs | peak RSS MiB | runs | notes |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| CPU s / 1k msgs | peak RSS MiB | anon RSS MiB at end | runs | notes |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name, m in servers.items():
         notes = []
         if m["incomplete"]:
@@ -91,7 +91,8 @@ def throughput_table(servers, base):
             notes.append(f"{m['integrity_failures']} integrity failures at the sink")
         lines.append(f"| {name} | {m['durability']} | {fmt(m['accepted_mps'])} | {fmt(m['e2e_mps'])} "
                      f"| {fmt(m['p50_ms'], 2)} | {fmt(m['p99_ms'], 2)} | {fmt(m['cpu_s_per_1k'], 3)} "
-                     f"| {fmt(m['peak_rss_mib'], 1)} | {m['runs']} | {'; '.join(notes)} |")
+                     f"| {fmt(m['peak_rss_mib'], 1)} | {fmt(m['anon_rss_mib_end'], 1)} | {m['runs']} "
+                     f"| {'; '.join(notes)} |")
     if base in servers:
         b = servers[base]
         for name, m in servers.items():
@@ -100,7 +101,8 @@ def throughput_table(servers, base):
             lines.append(f"| **{base}/{name}** | ratio | {ratio(b['accepted_mps'], m['accepted_mps'])} "
                          f"| {ratio(b['e2e_mps'], m['e2e_mps'])} | {ratio(b['p50_ms'], m['p50_ms'])} "
                          f"| {ratio(b['p99_ms'], m['p99_ms'])} | {ratio(b['cpu_s_per_1k'], m['cpu_s_per_1k'])} "
-                         f"| {ratio(b['peak_rss_mib'], m['peak_rss_mib'])} | | |")
+                         f"| {ratio(b['peak_rss_mib'], m['peak_rss_mib'])} "
+                         f"| {ratio(b['anon_rss_mib_end'], m['anon_rss_mib_end'])} | | |")
     return lines
 
 
@@ -144,7 +146,8 @@ def render(rows, meta, mode):
            "last acknowledged one arrived. EOD = end of data to the server's reply. CPU from /proc utime+stime of "
            "the server's processes (Postfix: master and all its children, exited ones included); peak RSS = "
            "VmHWM summed over them (for Postfix's many processes this counts shared pages once per process; the "
-           "idle-sessions table uses PSS, which does not). Medians over the runs.", ""]
+           "idle-sessions table uses PSS, which does not); it includes file pages such as Tern's memory-mapped "
+           "journal, so anonymous RSS at the end of the run (RssAnon) is shown beside it. Medians over the runs.", ""]
     base = "tern" if mode == "compare" else "tern-profile"
     for scenario, servers in group(rows).items():
         ms = {name: medians(runs) for name, runs in servers.items()}
