@@ -125,7 +125,12 @@ SINK_LOG=""
 start_sink() { # start_sink RUN_DIR
     SINK_PORT=$(free_port)
     SINK_LOG=$1/sink.log
-    tern_cli sink --listen "127.0.0.1:$SINK_PORT" --interval 100ms >"$SINK_LOG" 2>&1 &
+    # java itself in the background, not the tern_cli function: '$!' of a backgrounded function is the subshell,
+    # and killing that would leave the sink's JVM running (orphaned) after the run.
+    # shellcheck disable=SC2046
+    "$JAVA_HOME/bin/java" $(grep -v '^\s*#' "$ROOT/core/jvm.options" | grep -v '^\s*$' | tr '\n' ' ') \
+        -cp "$ROOT/loadgen/target/classes:$ROOT/loadgen/target/lib/*" dev.tern.cli.Main \
+        sink --listen "127.0.0.1:$SINK_PORT" --interval 100ms >"$SINK_LOG" 2>&1 &
     SINK_PID=$!
     PIDS+=("$SINK_PID")
     wait_for_220 "$SINK_PORT" "$START_SECONDS" || die "sink did not start: $SINK_LOG"
