@@ -67,6 +67,15 @@ stop_pid() { # stop_pid PID: TERM, then KILL after 10 s
     kill -9 "$pid" 2>/dev/null || true
 }
 
+# Runs a load command in the background and waits for it: bash runs an INT/TERM trap only after a foreground
+# command ends, but interrupts 'wait' at once. The command is recorded, so the exit trap stops it too.
+run_waiting() {
+    "$@" &
+    local pid=$!
+    PIDS+=("$pid")
+    wait "$pid"
+}
+
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
@@ -125,12 +134,8 @@ SINK_LOG=""
 start_sink() { # start_sink RUN_DIR
     SINK_PORT=$(free_port)
     SINK_LOG=$1/sink.log
-    # java itself in the background, not the tern_cli function: '$!' of a backgrounded function is the subshell,
-    # and killing that would leave the sink's JVM running (orphaned) after the run.
-    # shellcheck disable=SC2046
-    "$JAVA_HOME/bin/java" $(grep -v '^\s*#' "$ROOT/core/jvm.options" | grep -v '^\s*$' | tr '\n' ' ') \
-        -cp "$ROOT/loadgen/target/classes:$ROOT/loadgen/target/lib/*" dev.tern.cli.Main \
-        sink --listen "127.0.0.1:$SINK_PORT" --interval 100ms >"$SINK_LOG" 2>&1 &
+    # exec_tern_cli, not tern_cli: '$!' must be the sink's JVM, or stopping it would leave the JVM orphaned.
+    exec_tern_cli sink --listen "127.0.0.1:$SINK_PORT" --interval 100ms >"$SINK_LOG" 2>&1 &
     SINK_PID=$!
     PIDS+=("$SINK_PID")
     wait_for_220 "$SINK_PORT" "$START_SECONDS" || die "sink did not start: $SINK_LOG"
@@ -253,7 +258,7 @@ stop_haraka() { stop_pid "$SERVER_PID"; }
 loadgen_json() { # loadgen_json RUN_DIR loadgen-args...
     local dir=$1
     shift
-    tern_cli loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
+    run_waiting exec_tern_cli loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
         --reply-timeout 120s -o "$dir/loadgen" "$@" >"$dir/loadgen.json" 2>"$dir/loadgen.err" || true
     python3 - "$dir/loadgen.json" >"$dir/load.json" <<'EOF'
 import datetime, json, sys
@@ -284,7 +289,8 @@ run_large() {
     loadgen_json "$1" -s 10m -n "$(scaled 20 2)" -c "$(scaled 10 2)"
 }
 run_idle() {
-    python3 "$HERE/idle_sessions.py" --target "127.0.0.1:$SERVER_PORT" --connections "$(scaled 10000 10)" \
+    run_waiting python3 "$HERE/idle_sessions.py" --target "127.0.0.1:$SERVER_PORT" \
+        --connections "$(scaled 10000 10)" \
         --pid "$SERVER_PID" --open-deadline 30 >"$1/load.json" 2>"$1/idle.err" \
         || echo '{"error": "idle_sessions failed"}' >"$1/load.json"
 }
@@ -294,7 +300,8 @@ run_smtp-source() {
     sessions=$(scaled 20 2)
     start=$(date +%s.%N)
     # -s parallel sessions, -m messages, -l body bytes; a new connection per message (smtp-source's default).
-    timeout 600 smtp-source -s "$sessions" -m "$n" -l 1024 -f load@smtp-source.tern.test -t rcpt@sink.tern.test \
+    run_waiting timeout 600 smtp-source -s "$sessions" -m "$n" -l 1024 -f load@smtp-source.tern.test \
+        -t rcpt@sink.tern.test \
         127.0.0.1:"$SERVER_PORT" >"$1/smtp-source.log" 2>&1 || true
     end=$(date +%s.%N)
     python3 -c "import json,sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]);
@@ -422,8 +429,13 @@ relay_available() {
 # Sink and load generator: the launcher's java command with the shipped profile. Not ./tern itself, which rebuilds
 # when a source is newer than its last build: a rebuild in the middle of a run would load the machine.
 tern_cli() {
+    (exec_tern_cli "$@")
+}
+# The same as the process itself: run in the background, '$!' is then the JVM (not a subshell above it), so
+# stopping that process stops the JVM.
+exec_tern_cli() {
     # shellcheck disable=SC2046
-    "$JAVA_HOME/bin/java" $(grep -v '^\s*#' "$ROOT/core/jvm.options" | grep -v '^\s*$' | tr '\n' ' ') \
+    exec "$JAVA_HOME/bin/java" $(grep -v '^\s*#' "$ROOT/core/jvm.options" | grep -v '^\s*$' | tr '\n' ' ') \
         -cp "$ROOT/loadgen/target/classes:$ROOT/loadgen/target/lib/*" dev.tern.cli.Main "$@"
 }
 
