@@ -1,0 +1,126 @@
+package dev.tern.delivery;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Turns stored message content into what goes on the wire, streaming, into one pooled direct buffer: every line
+ * ending becomes CRLF (a bare CR or LF never leaves Tern: SMTP smuggling), and in DATA mode a line starting with a dot
+ * gets a second one (RFC 5321 4.5.2). {@link #finish} ends the content with CRLF and, in DATA mode, the
+ * {@code .CRLF} terminator. The content arrives in pieces; state carries across them, so any split gives the same
+ * bytes.
+ *
+ * <p>Threading: owned by one outbound connection for one message. Ownership: the caller owns the buffer.
+ */
+final class BodyEncoder {
+
+    /** Where a full buffer goes (a socket, or a BDAT chunk). The buffer is flipped for reading. */
+    interface Sink {
+        void flush(ByteBuffer bytes) throws IOException;
+    }
+
+    private final ByteBuffer out;
+    private final boolean dotStuff;
+    private final Sink sink;
+    private boolean lineStart = true;
+    private boolean pendingCr;
+
+    /** {@code out} must have room for at least 8 bytes; it is cleared here. */
+    BodyEncoder(ByteBuffer out, boolean dotStuff, Sink sink) {
+        this.out = out.clear();
+        this.dotStuff = dotStuff;
+        this.sink = sink;
+    }
+
+    /** Encodes {@code src} from its position to its limit, without moving its position. */
+    void encode(ByteBuffer src) throws IOException {
+        for (int i = src.position(), end = src.limit(); i < end; i++) {
+            byte b = src.get(i);
+            if (pendingCr) {
+                pendingCr = false;
+                crlf();
+                if (b == '\n') {
+                    continue;
+                }
+            }
+            if (b == '\r') {
+                pendingCr = true;
+            } else if (b == '\n') {
+                crlf();
+            } else {
+                if (lineStart && dotStuff && b == '.') {
+                    put((byte) '.');
+                }
+                put(b);
+                lineStart = false;
+            }
+        }
+    }
+
+    /**
+     * Whether {@code src} could be sent as is from the current state: its line endings are all CRLF and it does not
+     * end inside one. (BDAT sends such pieces without copying them.)
+     */
+    boolean canonical(ByteBuffer src) {
+        if (pendingCr) {
+            return false;
+        }
+        int end = src.limit();
+        for (int i = src.position(); i < end; i++) {
+            byte b = src.get(i);
+            if (b == '\r') {
+                if (i + 1 >= end || src.get(i + 1) != '\n') {
+                    return false;
+                }
+                i++;
+            } else if (b == '\n') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Records that a canonical piece went out directly (after {@link #drain()}). */
+    void skipped(ByteBuffer src) {
+        if (src.hasRemaining()) {
+            lineStart = src.get(src.limit() - 1) == '\n';
+        }
+    }
+
+    /** Ends the content: a final CRLF if needed, then {@code .CRLF} in DATA mode, and flushes everything. */
+    void finish() throws IOException {
+        if (pendingCr) {
+            pendingCr = false;
+            crlf();
+        } else if (!lineStart) {
+            crlf();
+        }
+        if (dotStuff) {
+            put((byte) '.');
+            crlf();
+        }
+        drain();
+    }
+
+    /** Flushes what is buffered. */
+    void drain() throws IOException {
+        if (out.position() > 0) {
+            out.flip();
+            sink.flush(out);
+            out.clear();
+        }
+    }
+
+    private void crlf() throws IOException {
+        put((byte) '\r');
+        put((byte) '\n');
+        lineStart = true;
+    }
+
+    private void put(byte b) throws IOException {
+        if (!out.hasRemaining()) {
+            drain();
+        }
+        out.put(b);
+    }
+}

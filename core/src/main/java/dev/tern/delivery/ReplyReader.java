@@ -1,0 +1,114 @@
+package dev.tern.delivery;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads SMTP replies (RFC 5321 4.2: {@code NNN-text} continuation lines, {@code NNN text} last line) from a peer,
+ * bounded in line length and line count so a hostile peer cannot exhaust memory. Parses RFC 3463 enhanced codes
+ * (RFC 2034: the first token of the text, whose class matches the reply class).
+ *
+ * <p>Threading: owned by one outbound connection.
+ */
+final class ReplyReader {
+    static final int MAX_LINE = 4096;
+    static final int MAX_LINES = 200;
+
+    private final InputStream in;
+    private final byte[] buf = new byte[8192];
+    private int pos;
+    private int lim;
+    private final byte[] line = new byte[MAX_LINE];
+
+    ReplyReader(InputStream in) {
+        this.in = in;
+    }
+
+    /** Reads one complete reply; throws {@link IOException} on EOF, timeout or a malformed reply. */
+    SmtpReply read() throws IOException {
+        List<String> texts = new ArrayList<>(2);
+        int code = -1;
+        for (int n = 0; n < MAX_LINES; n++) {
+            int len = readLine();
+            if (len < 3 || !digit(line[0]) || !digit(line[1]) || !digit(line[2])) {
+                throw new IOException("malformed reply line: " + printable(len));
+            }
+            int lineCode = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+            if (code >= 0 && lineCode != code) {
+                throw new IOException("reply code changed within a multi-line reply: " + printable(len));
+            }
+            code = lineCode;
+            boolean more = len > 3 && line[3] == '-';
+            if (len > 3 && line[3] != '-' && line[3] != ' ') {
+                throw new IOException("malformed reply line: " + printable(len));
+            }
+            texts.add(len > 4 ? new String(line, 4, len - 4, StandardCharsets.UTF_8) : "");
+            if (!more) {
+                return new SmtpReply(code, enhanced(code, texts.getFirst()), texts);
+            }
+        }
+        throw new IOException("reply longer than " + MAX_LINES + " lines");
+    }
+
+    /** Reads one line without its terminator into {@link #line}; tolerates a bare LF from the peer. */
+    private int readLine() throws IOException {
+        int len = 0;
+        while (true) {
+            if (pos == lim) {
+                lim = in.read(buf, 0, buf.length);
+                pos = 0;
+                if (lim <= 0) {
+                    lim = 0;
+                    throw new IOException("connection closed by peer");
+                }
+            }
+            byte b = buf[pos++];
+            if (b == '\n') {
+                if (len > 0 && line[len - 1] == '\r') {
+                    len--;
+                }
+                return len;
+            }
+            if (len == MAX_LINE) {
+                throw new IOException("reply line longer than " + MAX_LINE + " bytes");
+            }
+            line[len++] = b;
+        }
+    }
+
+    /** Whether bytes are already buffered (the peer sent more than we asked for). */
+    boolean hasBuffered() {
+        return pos < lim;
+    }
+
+    static String enhanced(int code, String text) {
+        int end = text.indexOf(' ');
+        String token = end < 0 ? text : text.substring(0, end);
+        String[] parts = token.split("\\.", -1);
+        if (parts.length != 3 || parts[0].length() != 1 || parts[0].charAt(0) != (char) ('0' + code / 100)) {
+            return "";
+        }
+        for (int i = 1; i < 3; i++) {
+            if (parts[i].isEmpty() || parts[i].length() > 3 || !parts[i].chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return "";
+            }
+        }
+        return token;
+    }
+
+    private static boolean digit(byte b) {
+        return b >= '0' && b <= '9';
+    }
+
+    private String printable(int len) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(len, 80); i++) {
+            int c = line[i] & 0xff;
+            sb.append(c >= 0x20 && c < 0x7f ? (char) c : '?');
+        }
+        return sb.toString();
+    }
+}

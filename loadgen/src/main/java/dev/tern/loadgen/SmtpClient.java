@@ -1,0 +1,264 @@
+package dev.tern.loadgen;
+
+import dev.tern.config.HostPort;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ProtocolException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * The client side of one SMTP connection for the load generator: buffered writes, and replies parsed in place
+ * (code and continuation marker) without allocating. Uses {@link Socket} rather than a channel because its read
+ * timeout also works on virtual threads.
+ *
+ * <p>Not thread-safe: owned by one worker. {@link #close()} may be called from another thread to abort it.
+ */
+final class SmtpClient implements AutoCloseable {
+    // RFC 5321 section 4.5.3.1.5: a reply line is at most 512 octets; longer ones are cut, not rejected.
+    private static final int MAX_LINE = 1024;
+    /** Buffer sizes of a connection that sends messages: replies are small, content goes out in big writes. */
+    static final int WORKER_READ = 4 * 1024;
+    static final int WORKER_WRITE = 32 * 1024;
+    /** Buffer sizes of an idle session, of which there may be tens of thousands. */
+    static final int IDLE_READ = 512;
+    static final int IDLE_WRITE = 128;
+    private static final byte[] QUEUED_AS = "queued as ".getBytes(StandardCharsets.US_ASCII);
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final byte[] readBuffer;
+    private int readPos;
+    private int readLimit;
+    private final byte[] writeBuffer;
+    private int writeLength;
+    private final byte[] line = new byte[MAX_LINE];
+    private int lineLength;
+    private boolean pipelining;
+    private boolean chunking;
+
+    private SmtpClient(Socket socket, int readSize, int writeSize) throws IOException {
+        this.socket = socket;
+        this.readBuffer = new byte[readSize];
+        this.writeBuffer = new byte[writeSize];
+        this.in = socket.getInputStream();
+        this.out = socket.getOutputStream();
+    }
+
+    /** Opens a TCP connection with buffers of the given sizes; the caller reads the greeting. */
+    static SmtpClient connect(HostPort target, Duration connectTimeout, Duration replyTimeout, int readSize,
+                              int writeSize) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress(target.host(), target.port()), (int) connectTimeout.toMillis());
+            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
+            return new SmtpClient(socket, readSize, writeSize);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /** Sends EHLO and reads the reply, noting PIPELINING and CHUNKING; returns the reply code. */
+    int ehlo(String helo) throws IOException {
+        append("EHLO ").append(helo).append("\r\n").flush();
+        pipelining = false;
+        chunking = false;
+        while (true) {
+            readLine();
+            if (lineLength > 4) {
+                pipelining |= keywordIs("PIPELINING");
+                chunking |= keywordIs("CHUNKING");
+            }
+            if (lineLength < 4 || line[3] != '-') {
+                return code();
+            }
+        }
+    }
+
+    /** Changes how long a read may wait (the socket's SO_TIMEOUT). */
+    void readTimeout(Duration timeout) throws IOException {
+        socket.setSoTimeout(Math.clamp(timeout.toMillis(), 1, Integer.MAX_VALUE));
+    }
+
+    boolean pipelining() {
+        return pipelining;
+    }
+
+    boolean chunking() {
+        return chunking;
+    }
+
+    /** Reads one complete (possibly multi-line) reply and returns its code. */
+    int readReply() throws IOException {
+        while (true) {
+            readLine();
+            if (lineLength < 4 || line[3] != '-') {
+                return code();
+            }
+        }
+    }
+
+    /**
+     * The queue id in the last reply line ({@code ... queued as ID}), else the text after the reply code; allocates,
+     * so only called when ids are being written.
+     */
+    String lastReplyId() {
+        int from = 4;
+        for (int i = 0; i + QUEUED_AS.length <= lineLength; i++) {
+            if (regionMatches(i, QUEUED_AS)) {
+                from = i + QUEUED_AS.length;
+                break;
+            }
+        }
+        int to = from;
+        while (to < lineLength && line[to] != ' ') {
+            to++;
+        }
+        if (from == 4) {
+            to = lineLength;
+        }
+        return new String(line, Math.min(from, lineLength), Math.max(0, to - from), StandardCharsets.US_ASCII);
+    }
+
+    SmtpClient append(String ascii) throws IOException {
+        int n = ascii.length();
+        if (writeLength + n > writeBuffer.length) {
+            flush();
+        }
+        if (n > writeBuffer.length) {
+            out.write(ascii.getBytes(StandardCharsets.US_ASCII));
+            return this;
+        }
+        for (int i = 0; i < n; i++) {
+            writeBuffer[writeLength++] = (byte) ascii.charAt(i);
+        }
+        return this;
+    }
+
+    SmtpClient append(long number) throws IOException {
+        if (writeLength + 20 > writeBuffer.length) {
+            flush();
+        }
+        writeLength = Ascii.putLong(writeBuffer, writeLength, number);
+        return this;
+    }
+
+    SmtpClient append(byte[] bytes, int offset, int length) throws IOException {
+        if (writeLength + length > writeBuffer.length) {
+            flush();
+            if (length > writeBuffer.length / 2) {
+                out.write(bytes, offset, length);
+                return this;
+            }
+        }
+        System.arraycopy(bytes, offset, writeBuffer, writeLength, length);
+        writeLength += length;
+        return this;
+    }
+
+    SmtpClient append(byte[] bytes) throws IOException {
+        return append(bytes, 0, bytes.length);
+    }
+
+    void flush() throws IOException {
+        if (writeLength > 0) {
+            out.write(writeBuffer, 0, writeLength);
+            writeLength = 0;
+        }
+        out.flush();
+    }
+
+    /** Sends QUIT and waits for its reply; failures are ignored (the connection is being dropped anyway). */
+    void quit() {
+        try {
+            append("QUIT\r\n").flush();
+            readReply();
+        } catch (IOException e) {
+            // The server may close first; nothing to report.
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // Closing a socket that failed: nothing more to do.
+        }
+    }
+
+    private void readLine() throws IOException {
+        lineLength = 0;
+        while (true) {
+            if (readPos == readLimit) {
+                int n = in.read(readBuffer, 0, readBuffer.length);
+                if (n < 0) {
+                    throw new EOFException("connection closed by the server");
+                }
+                readPos = 0;
+                readLimit = n;
+            }
+            while (readPos < readLimit) {
+                byte b = readBuffer[readPos++];
+                if (b == '\n') {
+                    if (lineLength > 0 && line[lineLength - 1] == '\r') {
+                        lineLength--;
+                    }
+                    if (lineLength < 3) {
+                        throw new ProtocolException("malformed reply line");
+                    }
+                    return;
+                }
+                if (lineLength < MAX_LINE) {
+                    line[lineLength++] = b;
+                }
+            }
+        }
+    }
+
+    private int code() throws ProtocolException {
+        int code = 0;
+        for (int i = 0; i < 3; i++) {
+            int d = line[i] - '0';
+            if (d < 0 || d > 9) {
+                throw new ProtocolException("malformed reply code");
+            }
+            code = code * 10 + d;
+        }
+        if (code < 200 || code > 599) {
+            throw new ProtocolException("reply code out of range: " + code);
+        }
+        return code;
+    }
+
+    private boolean keywordIs(String keyword) {
+        int end = 4 + keyword.length();
+        if (lineLength < end || (lineLength > end && line[end] != ' ')) {
+            return false;
+        }
+        for (int i = 0; i < keyword.length(); i++) {
+            byte b = line[4 + i];
+            if ((b >= 'a' && b <= 'z' ? b - 32 : b) != keyword.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean regionMatches(int at, byte[] lowerText) {
+        for (int i = 0; i < lowerText.length; i++) {
+            byte b = line[at + i];
+            if ((b >= 'A' && b <= 'Z' ? b + 32 : b) != lowerText[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
