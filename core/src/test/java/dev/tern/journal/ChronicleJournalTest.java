@@ -196,4 +196,26 @@ class ChronicleJournalTest {
             assertThat(j.pending()).extracting(QueuedMessage::queueId).containsExactly(id);
         }
     }
+
+    @Test
+    void recordsWrittenAcrossManyPrezeroWindowsReadBackIntact() throws Exception {
+        List<Long> ids = new ArrayList<>();
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+            for (int i = 0; i < 300; i++) {
+                long id = commit(j, TestMessages.content(i, 40_000), "a@example.com", "b@example.com");
+                ids.add(id);
+                j.record(List.of(new Outcome(id, 0, OutcomeKind.DELIVERED, i, 0, "250 ok " + i)));
+            }
+        }
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+            assertThat(j.pending()).extracting(QueuedMessage::queueId).containsExactlyElementsOf(ids);
+            for (int i = 0; i < ids.size(); i++) {
+                long id = ids.get(i);
+                QueuedMessage q = j.find(id).orElseThrow();
+                assertThat(q.recipientStates()).containsExactly(OutcomeKind.DELIVERED, null);
+                assertThat(q.lastDetail()).isEqualTo("250 ok " + i);
+                assertThat(TestMessages.readBody(j, id)).isEqualTo(TestMessages.content(i, 40_000));
+            }
+        }
+    }
 }
