@@ -81,7 +81,7 @@ final class JournalIndex {
                 continue;
             }
             m.states[o.recipientIndex()] = o.kind();
-            m.lastDetail = o.detail() == null ? "" : o.detail();
+            m.lastDetail = RecordCodec.journaledDetail(o.detail()); // the same before and after a restart
             if (o.kind() == OutcomeKind.DEFERRED) {
                 m.nextAttemptMillis = o.nextAttemptMillis();
             }

@@ -126,6 +126,7 @@ class RecoveryTest {
         try (ChronicleJournal j = ChronicleJournal.open(dir, settings)) {
             id = commit(j);
             j.record(List.of(new Outcome(id, 0, OutcomeKind.DEFERRED, 1, 5, detail)));
+            assertThat(detail).startsWith(j.find(id).orElseThrow().lastDetail());
         }
         try (ChronicleJournal j = ChronicleJournal.open(dir, settings)) {
             String stored = j.find(id).orElseThrow().lastDetail();
