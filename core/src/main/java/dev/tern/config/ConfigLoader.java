@@ -101,6 +101,11 @@ public final class ConfigLoader {
         throw new IllegalArgumentException("unknown setting (see 'tern relay --help')");
     }
 
+    /** A duration written as settings are ({@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 2d}). */
+    public static java.time.Duration parseDuration(String text) {
+        return (java.time.Duration) ValueParser.parse(java.time.Duration.class, text);
+    }
+
     /** The current value of a (non-family) setting, rendered as the config file would write it. */
     public static String value(RelayConfig config, Setting s) {
         return ValueParser.format(RecordPaths.get(config, s.path()));
@@ -147,8 +152,11 @@ public final class ConfigLoader {
         if (s.hostname().isBlank() || !s.hostname().matches("[A-Za-z0-9.-]+")) {
             p.add("hostname: must be a domain name");
         }
-        if (c.journal().maxBatch() < 1) {
-            p.add("journal-max-batch: must be at least 1");
+        c.journal().problems().forEach(problem -> p.add("journal: " + problem));
+        // A message, its envelope and trace header must fit one journal record (64 KiB of room for the last two).
+        if (s.maxMessageSize() + (64 << 10) > c.journal().maxRecordBytes()) {
+            p.add("max-message-size: must be at least 64k below journal-max-record-bytes ("
+                    + c.journal().maxRecordBytes() + ")");
         }
         if (c.delivery().retrySchedule().isEmpty()) {
             p.add("retry-schedule: needs at least one delay");

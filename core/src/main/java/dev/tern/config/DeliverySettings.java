@@ -31,6 +31,39 @@ public record DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Ma
                                Duration idleTimeout, Limits limits, Map<String, Limits> limitOverrides,
                                int backoffAfter, Duration backoff) {
 
+    /** Checks every field once, listing every problem in one exception. */
+    public DeliverySettings {
+        routes = Map.copyOf(routes);
+        retrySchedule = List.copyOf(retrySchedule);
+        limitOverrides = Map.copyOf(limitOverrides);
+        List<String> errors = new java.util.ArrayList<>();
+        if (retrySchedule.isEmpty() || retrySchedule.stream().anyMatch(d -> d.isNegative() || d.isZero())) {
+            errors.add("retrySchedule: at least one delay, all positive");
+        }
+        for (var e : new Object[][] {{"maxLifetime", maxLifetime}, {"connectTimeout", connectTimeout},
+                {"commandTimeout", commandTimeout}, {"idleTimeout", idleTimeout}, {"backoff", backoff}}) {
+            Duration d = (Duration) e[1];
+            if (d == null || d.isNegative() || d.isZero()) {
+                errors.add(e[0] + ": must be positive");
+            }
+        }
+        if (heloName == null || heloName.isBlank() || heloName.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+            errors.add("heloName: a host name without spaces or control characters");
+        }
+        if (mxPort < 1 || mxPort > 65535) {
+            errors.add("mxPort: 1..65535");
+        }
+        if (backoffAfter < 1) {
+            errors.add("backoffAfter: at least 1");
+        }
+        if (routes.values().stream().anyMatch(List::isEmpty)) {
+            errors.add("routes: every domain needs at least one next hop");
+        }
+        if (!errors.isEmpty()) {
+            throw new IllegalArgumentException("invalid delivery settings: " + String.join("; ", errors));
+        }
+    }
+
     /**
      * Shaping limits for one destination.
      *
@@ -49,6 +82,45 @@ public record DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Ma
 
         public static Limits defaults() {
             return new Limits(20, 100, 0, 0);
+        }
+
+        /**
+         * Parses the config form: space or comma separated {@code connections=N per-connection=N per-second=N
+         * per-minute=N}; what is left out keeps its default.
+         */
+        public static Limits parse(String text) {
+            Limits d = defaults();
+            int c = d.maxConnections();
+            int pc = d.maxMessagesPerConnection();
+            int ps = d.messagesPerSecond();
+            int pm = d.messagesPerMinute();
+            for (String part : text.trim().split("[\\s,]+")) {
+                if (part.isEmpty()) {
+                    continue;
+                }
+                int eq = part.indexOf('=');
+                int v;
+                try {
+                    v = Integer.parseInt(part.substring(eq + 1));
+                } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+                    throw new IllegalArgumentException("expected NAME=NUMBER, got '" + part + "'");
+                }
+                switch (eq < 0 ? part : part.substring(0, eq)) {
+                    case "connections" -> c = v;
+                    case "per-connection" -> pc = v;
+                    case "per-second" -> ps = v;
+                    case "per-minute" -> pm = v;
+                    default -> throw new IllegalArgumentException("unknown limit '" + part
+                            + "' (connections, per-connection, per-second, per-minute)");
+                }
+            }
+            return new Limits(c, pc, ps, pm);
+        }
+
+        @Override
+        public String toString() {
+            return "connections=" + maxConnections + " per-connection=" + maxMessagesPerConnection
+                    + " per-second=" + messagesPerSecond + " per-minute=" + messagesPerMinute;
         }
     }
 

@@ -98,7 +98,27 @@ final class ValueParser {
             throw new IllegalArgumentException("expected one of " + List.of(c.getEnumConstants()).toString()
                     .toLowerCase(Locale.ROOT) + ", got '" + t + "'");
         }
+        if (type instanceof Class<?> c) {
+            return parseWithFactory(c, t);
+        }
         throw new IllegalArgumentException("no parser for " + type.getTypeName());
+    }
+
+    /** Any other setting type supplies {@code public static T parse(String)}, whose message explains a bad value. */
+    private static Object parseWithFactory(Class<?> c, String t) {
+        java.lang.reflect.Method parse;
+        try {
+            parse = c.getMethod("parse", String.class);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException("setting type " + c.getName() + " has no static parse(String)");
+        }
+        try {
+            return parse.invoke(null, t);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause() instanceof IllegalArgumentException iae ? iae : new IllegalArgumentException(e.getCause());
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Renders a value the way {@link #parse} reads it, for help texts and {@code tern relay --print-config}. */

@@ -73,9 +73,23 @@ public final class JournalReader {
      * as UTF-8 with malformed bytes replaced: for display only.
      */
     public String headers(long queueId) throws JournalException {
+        return headerSection(consumer -> readBody(queueId, consumer));
+    }
+
+    /** Where a body comes from: {@link Journal#readBody} or {@link #readBody}, bound to one message. */
+    @FunctionalInterface
+    public interface BodySource {
+        void readBody(Consumer<ByteBuffer> consumer) throws JournalException;
+    }
+
+    /**
+     * The header section of the body {@code source} streams (up to the first empty line, at most
+     * {@link #MAX_HEADER_BYTES}), decoded as UTF-8 with malformed bytes replaced: for display only.
+     */
+    public static String headerSection(BodySource source) throws JournalException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int[] last4 = {0};
-        readBody(queueId, piece -> {
+        source.readBody(piece -> {
             while (piece.hasRemaining() && out.size() < MAX_HEADER_BYTES && last4[0] != BLANK_LINE) {
                 byte b = piece.get();
                 out.write(b);

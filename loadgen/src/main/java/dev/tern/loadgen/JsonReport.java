@@ -42,6 +42,10 @@ public final class JsonReport {
         number(b, 1, "messages_per_second", r.messagesPerSecond()).append(",\n");
         number(b, 1, "data_mb_per_second", r.dataMegabytesPerSec()).append(",\n");
         number(b, 1, "connections_opened", r.connections()).append(",\n");
+        indent(b, 1).append("\"idle\": {\"requested\": ").append(r.idle().requested())
+                .append(", \"established\": ").append(r.idle().established())
+                .append(", \"failed\": ").append(r.idle().failed())
+                .append(", \"dropped\": ").append(r.idle().dropped()).append("},\n");
         map(b, "replies", r.replies()).append(",\n");
         map(b, "errors", r.errors()).append(",\n");
         indent(b, 1).append("\"latency_ms\": {\n");

@@ -80,6 +80,15 @@ public final class LoadGenerator {
 
     private LoadReport execute() throws IOException, InterruptedException {
         Instant startedAt = Instant.now();
+        try (IdleFleet idle = new IdleFleet(spec)) {
+            if (spec.idleConnections() > 0) {
+                idle.open(spec.connectTimeout().multipliedBy(4));
+            }
+            return load(startedAt, idle);
+        }
+    }
+
+    private LoadReport load(Instant startedAt, IdleFleet idle) throws IOException, InterruptedException {
         startNanos = System.nanoTime() + START_DELAY.toNanos();
         stopNanos = startNanos + spec.duration().toNanos();
         long hardStopNanos = stopNanos + spec.drainTimeout().toNanos();
@@ -107,7 +116,7 @@ public final class LoadGenerator {
                         break;
                     }
                     if (System.nanoTime() >= nextTick) {
-                        reporter.tick();
+                        reporter.tick(true);
                         flushIds();
                         nextTick += 1_000_000_000L;
                     }
@@ -119,9 +128,9 @@ public final class LoadGenerator {
                     t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
                 }
             }
-            reporter.tick();
+            reporter.tick(false);
             flushIds();
-            return report(startedAt, reporter);
+            return report(startedAt, reporter, idle);
         }
     }
 
@@ -130,7 +139,7 @@ public final class LoadGenerator {
         workers.forEach(LoadWorker::abort);
     }
 
-    private LoadReport report(Instant startedAt, IntervalReporter reporter) {
+    private LoadReport report(Instant startedAt, IntervalReporter reporter, IdleFleet idle) {
         long window = Math.max(0, stats.measureEnd.get() - stats.measureStart.get());
         double seconds = window / 1e9;
         long measuredAcknowledged = stats.measuredAcknowledged.sum();
@@ -140,7 +149,8 @@ public final class LoadGenerator {
                 stats.failedByError.sum(), measuredAcknowledged, seconds > 0 ? measuredAcknowledged / seconds : 0,
                 seconds > 0 ? stats.measuredBytes.sum() / seconds / 1e6 : 0, stats.connections.sum(),
                 stats.repliesByCode(), stats.errorsByKind(), latency, reporter.acknowledgedPerSecond(),
-                reporter.messageP99PerSecond());
+                reporter.messageP99PerSecond(),
+                new LoadReport.Idle(spec.idleConnections(), idle.established(), idle.failed(), idle.dropped()));
     }
 
     /** The next ticket, or -1 when the message budget is spent, the duration is over or the run was aborted. */

@@ -28,13 +28,25 @@ import org.HdrHistogram.Histogram;
  * @param latency              latency histograms by phase (µs)
  * @param acknowledgedPerSecond acknowledged messages in each second of the run
  * @param messageP99PerSecond  p99 of the message latency in each second, in ms
+ * @param idle                 what happened to the idle sessions ({@link LoadSpec#idleConnections()})
  */
 public record LoadReport(LoadSpec spec, Instant startedAt, Duration elapsed, Duration measured, long started,
                          long acknowledged, long tempfailed, long rejected, long failedByError,
                          long measuredAcknowledged, double messagesPerSecond, double dataMegabytesPerSec,
                          long connections, Map<Integer, Long> replies, Map<String, Long> errors,
                          Map<Phase, Histogram> latency, List<Long> acknowledgedPerSecond,
-                         List<Double> messageP99PerSecond) {
+                         List<Double> messageP99PerSecond, Idle idle) {
+
+    /**
+     * The idle sessions held during the run.
+     *
+     * @param requested   sessions asked for
+     * @param established sessions that got their 220 and EHLO reply
+     * @param failed      sessions that could not be opened
+     * @param dropped     established sessions the server closed before the end of the run
+     */
+    public record Idle(int requested, long established, long failed, long dropped) {
+    }
 
     /** Percentiles of one phase, in milliseconds. */
     public record Summary(long count, double p50, double p90, double p99, double p999, double max) {

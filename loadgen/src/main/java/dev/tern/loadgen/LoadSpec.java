@@ -37,12 +37,16 @@ import java.util.List;
  * @param idsFile                file that receives one line per acknowledged message, or {@code null}
  * @param hlogFile               HdrHistogram interval log written during the run, or {@code null}
  * @param progress               print a progress line every second (to standard error)
+ * @param idleConnections        extra sessions opened before the load and held mostly idle (0: none), to measure
+ *                               new-session latency while a server holds many connections
+ * @param idleKeepAlive          an idle session sends NOOP after this long without traffic
  */
 public record LoadSpec(HostPort target, int connections, long messages, Duration duration, double rate,
                        int messagesPerConnection, int recipients, SizeDistribution size, boolean pipelining,
                        boolean bdat, long warmupMessages, Duration warmupTime, Duration drainTimeout,
                        Duration connectTimeout, Duration replyTimeout, String helo, String mailFrom,
-                       String recipientDomain, long seed, Path idsFile, Path hlogFile, boolean progress) {
+                       String recipientDomain, long seed, Path idsFile, Path hlogFile, boolean progress,
+                       int idleConnections, Duration idleKeepAlive) {
 
     /** Messages started when only a duration was given. */
     public static final long DEFAULT_MESSAGE_CAP = 100_000_000L;
@@ -84,8 +88,13 @@ public record LoadSpec(HostPort target, int connections, long messages, Duration
                 break;
             }
         }
-        if (helo == null || helo.isBlank() || mailFrom == null || recipientDomain == null || recipientDomain.isBlank()) {
+        if (helo == null || helo.isBlank() || mailFrom == null
+                || recipientDomain == null || recipientDomain.isBlank()) {
             errors.add("helo, mailFrom and recipientDomain are required");
+        }
+        if (idleConnections < 0 || idleConnections > 1_000_000 || idleKeepAlive == null || idleKeepAlive.isNegative()
+                || idleKeepAlive.isZero()) {
+            errors.add("idleConnections must be 0..1000000 and idleKeepAlive positive");
         }
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException(String.join("; ", errors));
@@ -124,6 +133,8 @@ public record LoadSpec(HostPort target, int connections, long messages, Duration
         private Path idsFile;
         private Path hlogFile;
         private boolean progress;
+        private int idleConnections;
+        private Duration idleKeepAlive = Duration.ofSeconds(60);
 
         private Builder(HostPort target) {
             this.target = target;
@@ -234,13 +245,23 @@ public record LoadSpec(HostPort target, int connections, long messages, Duration
             return this;
         }
 
+        public Builder idleConnections(int v) {
+            idleConnections = v;
+            return this;
+        }
+
+        public Builder idleKeepAlive(Duration v) {
+            idleKeepAlive = v;
+            return this;
+        }
+
         /** Fills in the missing bound: a count alone gets a 10-minute cap, a duration alone a 100M-message cap. */
         public LoadSpec build() {
             long m = messages != null ? messages : duration != null ? DEFAULT_MESSAGE_CAP : 1000;
             Duration d = duration != null ? duration : DEFAULT_TIME_CAP;
             return new LoadSpec(target, connections, m, d, rate, messagesPerConnection, recipients, size, pipelining,
                     bdat, warmupMessages, warmupTime, drainTimeout, connectTimeout, replyTimeout, helo, mailFrom,
-                    recipientDomain, seed, idsFile, hlogFile, progress);
+                    recipientDomain, seed, idsFile, hlogFile, progress, idleConnections, idleKeepAlive);
         }
     }
 }

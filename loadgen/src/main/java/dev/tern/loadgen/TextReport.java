@@ -20,6 +20,11 @@ public final class TextReport {
                 r.started(), r.acknowledged(), r.tempfailed(), r.rejected(), r.failedByError()));
         b.append(String.format(Locale.ROOT, "throughput: %.1f msg/s, %.2f MB/s of DATA (measured, acknowledged)%n",
                 r.messagesPerSecond(), r.dataMegabytesPerSec()));
+        if (r.idle().requested() > 0) {
+            b.append(String.format(Locale.ROOT, "idle sessions: %d requested, %d established, %d failed to open, "
+                    + "%d dropped by the server%n", r.idle().requested(), r.idle().established(), r.idle().failed(),
+                    r.idle().dropped()));
+        }
         b.append("replies: ").append(r.replies()).append('\n');
         if (!r.errors().isEmpty()) {
             b.append("errors: ").append(r.errors()).append('\n');

@@ -1,0 +1,174 @@
+package dev.tern.admin;
+
+import dev.tern.delivery.DeliveryEngine;
+import dev.tern.journal.Journal;
+import dev.tern.journal.JournalException;
+import dev.tern.journal.JournalReader;
+import dev.tern.journal.QueuedMessage;
+import dev.tern.message.QueueId;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running relay's control socket: a Unix domain socket {@code admin.sock} in the data directory, readable and
+ * writable by the relay's user only, so that file permissions are the access control (no network port to guard).
+ * One request line per connection ({@code list}, {@code show ID}, {@code stats}, {@code flush}, {@code delete ID});
+ * the answer is text lines, the last one {@code OK} or {@code ERR reason}.
+ *
+ * <p>Threading: an acceptor virtual thread and one virtual thread per request.
+ */
+public final class AdminServer implements AutoCloseable {
+    public static final String SOCKET_NAME = "admin.sock";
+    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+
+    private final ServerSocketChannel server;
+    private final Path path;
+    private final Journal journal;
+    private final DeliveryEngine delivery;
+    private final Thread acceptor;
+
+    private AdminServer(ServerSocketChannel server, Path path, Journal journal, DeliveryEngine delivery) {
+        this.server = server;
+        this.path = path;
+        this.journal = journal;
+        this.delivery = delivery;
+        this.acceptor = Thread.ofVirtual().name("tern-admin").start(this::acceptLoop);
+    }
+
+    /** Binds {@code dataDir/admin.sock} (replacing a stale one left by a killed relay). */
+    public static AdminServer start(Path dataDir, Journal journal, DeliveryEngine delivery) throws IOException {
+        Path path = dataDir.resolve(SOCKET_NAME).toAbsolutePath();
+        Files.deleteIfExists(path);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(path));
+        try {
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+            log.warn("cannot restrict permissions of {}", path);
+        }
+        return new AdminServer(server, path, journal, delivery);
+    }
+
+    private void acceptLoop() {
+        while (server.isOpen()) {
+            try {
+                SocketChannel ch = server.accept();
+                Thread.ofVirtual().name("tern-admin-request").start(() -> serve(ch));
+            } catch (IOException e) {
+                if (server.isOpen()) {
+                    log.warn("admin socket accept failed", e);
+                }
+                return;
+            }
+        }
+    }
+
+    private void serve(SocketChannel ch) {
+        try (ch;
+             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch),
+                     StandardCharsets.UTF_8));
+             PrintWriter out = new PrintWriter(Channels.newOutputStream(ch), false, StandardCharsets.UTF_8)) {
+            String line = in.readLine();
+            try {
+                answer(line == null ? "" : line.trim(), out);
+                out.println("OK");
+            } catch (IllegalArgumentException | JournalException e) {
+                out.println("ERR " + e.getMessage());
+            }
+            out.flush();
+        } catch (IOException e) {
+            log.debug("admin request failed", e);
+        }
+    }
+
+    private void answer(String request, PrintWriter out) throws JournalException {
+        String[] words = request.split("\\s+");
+        switch (words[0]) {
+            case "list" -> QueueFormat.list(journal.pending(), System.currentTimeMillis()).forEach(out::println);
+            case "show" -> {
+                QueuedMessage m = journal.find(QueueId.parse(arg(words))).orElseThrow(
+                        () -> new IllegalArgumentException("no queued message " + arg(words)));
+                QueueFormat.show(m, headers(m.queueId()), System.currentTimeMillis()).forEach(out::println);
+            }
+            case "stats" -> {
+                out.println(QueueFormat.journalStats(journal.stats()));
+                if (delivery != null) {
+                    QueueFormat.deliveryStats(delivery.stats()).forEach(out::println);
+                } else {
+                    out.println("delivery: disabled");
+                }
+            }
+            case "flush" -> {
+                requireDelivery();
+                delivery.flush();
+                out.println("flushed: deferred mail is being retried now");
+            }
+            case "delete" -> {
+                requireDelivery();
+                long id = QueueId.parse(arg(words));
+                if (delivery.delete(id) == 0) {
+                    throw new IllegalArgumentException("no queued message " + arg(words));
+                }
+                out.println("deleted " + QueueId.format(id));
+            }
+            default -> throw new IllegalArgumentException("unknown request '" + words[0]
+                    + "' (list, show ID, stats, flush, delete ID)");
+        }
+    }
+
+    private String headers(long queueId) throws JournalException {
+        return JournalReader.headerSection(consumer -> journal.readBody(queueId, consumer));
+    }
+
+    private void requireDelivery() {
+        if (delivery == null) {
+            throw new IllegalArgumentException("delivery is disabled on this relay");
+        }
+    }
+
+    private static String arg(String[] words) {
+        if (words.length < 2) {
+            throw new IllegalArgumentException(words[0] + " needs a queue id");
+        }
+        return words[1];
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        acceptor.interrupt();
+        Files.deleteIfExists(path);
+    }
+
+    /** Sends one request to the relay whose data directory is {@code dataDir}; empty when no relay is running. */
+    public static Optional<List<String>> request(Path dataDir, String request) throws IOException {
+        Path path = dataDir.resolve(SOCKET_NAME);
+        if (!Files.exists(path)) {
+            return Optional.empty();
+        }
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+            ch.write(StandardCharsets.UTF_8.encode(request + "\n"));
+            ch.shutdownOutput();
+            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch),
+                    StandardCharsets.UTF_8));
+            return Optional.of(in.lines().toList());
+        } catch (java.net.ConnectException e) {
+            return Optional.empty(); // a stale socket file from a relay that was killed
+        }
+    }
+}
