@@ -143,22 +143,20 @@ public final class DataDecoder {
                         state = LINE_START;
                         return END;
                     }
+                    // A line holding just a dot, but not the terminator: "." CRLF after a bare line ending, or "."
+                    // then a bare CR (whose next octet is reread at a line start).
+                    lineLength = 0;
+                    emit('.', out);
                     if (b == LF) {
-                        // "." CRLF after a bare line ending: a line holding a dot, never the end of data.
-                        lineLength = 0;
-                        emit('.', out);
                         emit(CR, out);
                         emit(LF, out);
                         lineLength = 0;
                         state = LINE_START;
                         terminable = true;
                         p++;
-                        continue;
+                    } else {
+                        bareLineEnding(out);
                     }
-                    // "." then a bare CR: the dot is content; the octet after the CR is reread at a line start.
-                    lineLength = 0;
-                    emit('.', out);
-                    bareLineEnding(out);
                 }
                 case PENDING_CR -> {
                     if (b == LF) {
