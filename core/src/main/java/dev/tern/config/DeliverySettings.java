@@ -83,6 +83,45 @@ public record DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Ma
         public static Limits defaults() {
             return new Limits(20, 100, 0, 0);
         }
+
+        /**
+         * Parses the config form: space or comma separated {@code connections=N per-connection=N per-second=N
+         * per-minute=N}; what is left out keeps its default.
+         */
+        public static Limits parse(String text) {
+            Limits d = defaults();
+            int c = d.maxConnections();
+            int pc = d.maxMessagesPerConnection();
+            int ps = d.messagesPerSecond();
+            int pm = d.messagesPerMinute();
+            for (String part : text.trim().split("[\\s,]+")) {
+                if (part.isEmpty()) {
+                    continue;
+                }
+                int eq = part.indexOf('=');
+                int v;
+                try {
+                    v = Integer.parseInt(part.substring(eq + 1));
+                } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+                    throw new IllegalArgumentException("expected NAME=NUMBER, got '" + part + "'");
+                }
+                switch (eq < 0 ? part : part.substring(0, eq)) {
+                    case "connections" -> c = v;
+                    case "per-connection" -> pc = v;
+                    case "per-second" -> ps = v;
+                    case "per-minute" -> pm = v;
+                    default -> throw new IllegalArgumentException("unknown limit '" + part
+                            + "' (connections, per-connection, per-second, per-minute)");
+                }
+            }
+            return new Limits(c, pc, ps, pm);
+        }
+
+        @Override
+        public String toString() {
+            return "connections=" + maxConnections + " per-connection=" + maxMessagesPerConnection
+                    + " per-second=" + messagesPerSecond + " per-minute=" + messagesPerMinute;
+        }
     }
 
     public static DeliverySettings defaults() {

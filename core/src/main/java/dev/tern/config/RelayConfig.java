@@ -1,5 +1,6 @@
 package dev.tern.config;
 
+import dev.tern.delivery.dkim.DkimSettings;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -13,37 +14,39 @@ import java.util.List;
  * @param smtp       protocol limits and timeouts
  * @param journal    durability and group commit
  * @param delivery   outbound routing, retries and shaping
+ * @param dkim       DKIM signing keys for outgoing mail (none: no signing)
  */
 public record RelayConfig(HostPort listen, Path dataDir, List<Cidr> mynetworks, SmtpSettings smtp,
-                          JournalSettings journal, DeliverySettings delivery) {
+                          JournalSettings journal, DeliverySettings delivery, DkimSettings dkim) {
 
     public static RelayConfig defaults() {
         return new RelayConfig(new HostPort("127.0.0.1", 2525), Path.of("tern-data"),
                 List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128")),
-                SmtpSettings.defaults(), JournalSettings.defaults(), DeliverySettings.defaults());
+                SmtpSettings.defaults(), JournalSettings.defaults(), DeliverySettings.defaults(),
+                DkimSettings.defaults());
     }
 
     public RelayConfig withListen(HostPort l) {
-        return new RelayConfig(l, dataDir, mynetworks, smtp, journal, delivery);
+        return new RelayConfig(l, dataDir, mynetworks, smtp, journal, delivery, dkim);
     }
 
     public RelayConfig withDataDir(Path d) {
-        return new RelayConfig(listen, d, mynetworks, smtp, journal, delivery);
+        return new RelayConfig(listen, d, mynetworks, smtp, journal, delivery, dkim);
     }
 
     public RelayConfig withSmtp(SmtpSettings s) {
-        return new RelayConfig(listen, dataDir, mynetworks, s, journal, delivery);
+        return new RelayConfig(listen, dataDir, mynetworks, s, journal, delivery, dkim);
     }
 
     public RelayConfig withJournal(JournalSettings j) {
-        return new RelayConfig(listen, dataDir, mynetworks, smtp, j, delivery);
+        return new RelayConfig(listen, dataDir, mynetworks, smtp, j, delivery, dkim);
     }
 
     public RelayConfig withDelivery(DeliverySettings d) {
-        return new RelayConfig(listen, dataDir, mynetworks, smtp, journal, d);
+        return new RelayConfig(listen, dataDir, mynetworks, smtp, journal, d, dkim);
     }
 
     public RelayConfig withMynetworks(List<Cidr> m) {
-        return new RelayConfig(listen, dataDir, m, smtp, journal, delivery);
+        return new RelayConfig(listen, dataDir, m, smtp, journal, delivery, dkim);
     }
 }

@@ -3,6 +3,9 @@ package dev.tern.journal;
 import dev.tern.config.JournalSettings;
 import dev.tern.message.EnvelopeRecord;
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -51,6 +54,7 @@ final class JournalWriter implements Runnable {
     private static final long HOUSEKEEPING_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     /** After a failed compaction (disk full, say) wait this long before the next try. */
     private static final long COMPACT_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final MethodHandle WRITE_LOCK = findWriteLock();
 
     private final SingleChronicleQueue queue;
     private final Path dir;
@@ -482,18 +486,50 @@ final class JournalWriter implements Runnable {
 
     /**
      * After a failed append the appender may be mid-document: drop it (a new one is made for the next request) and
-     * release Chronicle's append lock if this process still holds it. This thread is the only appender, so a lock
-     * held by this process is a leftover of the failed write.
+     * release Chronicle's write and append locks if this process still holds them. Chronicle leaves its write lock
+     * held when {@code writingDocument()} itself fails (e.g. the next cycle file cannot be created), and would then
+     * wait its full lock timeout on the next write. This thread is the only appender in the process, so a lock held
+     * by this process is a leftover of the failed write.
      */
     private void recoverAppender() {
         closeAppender();
+        releaseIfHeldByThisProcess(writeLock());
+        releaseIfHeldByThisProcess(queue.appendLock());
+    }
+
+    private WriteLock writeLock() {
+        if (WRITE_LOCK == null) {
+            return null;
+        }
         try {
-            WriteLock lock = queue.appendLock();
-            if (lock.locked() && lock.isLockedByCurrentProcess(pid -> { }) && lock instanceof TableStoreWriteLock t) {
+            return (WriteLock) WRITE_LOCK.invoke(queue);
+        } catch (Throwable t) {
+            LOG.warn("cannot reach Chronicle's write lock: {}", t.toString());
+            return null;
+        }
+    }
+
+    private static void releaseIfHeldByThisProcess(WriteLock lock) {
+        try {
+            if (lock instanceof TableStoreWriteLock t && lock.isLockedByCurrentProcess(pid -> { })) {
+                LOG.warn("releasing a Chronicle lock left held by a failed write");
                 t.forceUnlock();
             }
         } catch (Throwable t) {
-            LOG.warn("journal append lock check failed: {}", t.toString());
+            LOG.warn("journal lock check failed: {}", t.toString());
+        }
+    }
+
+    /** {@code SingleChronicleQueue.writeLock()} is package-private; it guards every append. */
+    private static MethodHandle findWriteLock() {
+        try {
+            Method m = SingleChronicleQueue.class.getDeclaredMethod("writeLock");
+            m.setAccessible(true);
+            return MethodHandles.lookup().unreflect(m);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.warn("Chronicle's write lock is not reachable; a failed write may hold it until its timeout: {}",
+                    e.toString());
+            return null;
         }
     }
 

@@ -14,7 +14,8 @@ import java.util.Arrays;
  */
 final class MessageInspector implements DataUnstuffer.ContentConsumer {
     private static final int MAX_HEADER_CAPTURE = 64 * 1024;
-    private static final byte[] STAMP_NAME = (TernStamp.HEADER + ":").toLowerCase(java.util.Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] STAMP_NAME =
+            (TernStamp.HEADER + ":").toLowerCase(java.util.Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
 
     private final MessageDigest sha256;
     private byte[] header = new byte[4096];
@@ -153,8 +154,9 @@ final class MessageInspector implements DataUnstuffer.ContentConsumer {
                     int next = indexOf(header, valueEnd + 1, headerLength, (byte) '\n');
                     valueEnd = next < 0 ? headerLength : next;
                 }
-                String value = new String(header, lineStart + STAMP_NAME.length, valueEnd - lineStart - STAMP_NAME.length,
-                        StandardCharsets.US_ASCII).replace("\r\n", "").replace('\r', ' ').replace('\n', ' ');
+                int valueStart = lineStart + STAMP_NAME.length;
+                String value = new String(header, valueStart, valueEnd - valueStart, StandardCharsets.US_ASCII)
+                        .replace("\r\n", "").replace('\r', ' ').replace('\n', ' ');
                 stamp = TernStamp.parseValue(value);
                 stampMalformed = stamp == null;
                 return;

@@ -21,7 +21,8 @@ import java.util.concurrent.locks.LockSupport;
  * the connection; nothing is allocated per command unless messages are being kept.
  */
 final class SinkConnection {
-    private static final int INPUT_SIZE = 64 * 1024;
+    // Small enough for tens of thousands of connections; DATA and BDAT stream through it in any size.
+    private static final int INPUT_SIZE = 16 * 1024;
     private static final int MAX_COMMAND = 4096;
 
     private static final int HELO = verb("HELO");
@@ -58,6 +59,8 @@ final class SinkConnection {
     private static final byte[] BYE = ascii("221 2.0.0 Bye\r\n");
     private static final byte[] QUEUED_PREFIX = ascii("250 2.0.0 Ok: queued as ");
     private static final byte[] CRLF = ascii("\r\n");
+    private static final byte[] OCTETS_PREFIX = ascii("250 2.0.0 ");
+    private static final byte[] OCTETS_SUFFIX = ascii(" octets received\r\n");
 
     private final SmtpSink sink;
     private final SinkSettings settings;
@@ -69,9 +72,10 @@ final class SinkConnection {
     private final ByteBuffer inBuffer = ByteBuffer.wrap(in);
     private int readPos;
     private int writePos;
-    private final byte[] out = new byte[16 * 1024];
+    private final byte[] out = new byte[4 * 1024];
     private int outLength;
     private final byte[] queuedReply = new byte[QUEUED_PREFIX.length + 16 + 2];
+    private final byte[] octetsReply = new byte[OCTETS_PREFIX.length + 20 + OCTETS_SUFFIX.length];
     private final DataUnstuffer unstuffer = new DataUnstuffer();
     private final MessageInspector inspector = new MessageInspector();
 
@@ -98,6 +102,7 @@ final class SinkConnection {
         this.dice = new SplittableRandom(settings.seed() * 0x9E3779B97F4A7C15L + ordinal);
         this.keep = settings.keepMessages() || settings.listener() != null;
         System.arraycopy(QUEUED_PREFIX, 0, queuedReply, 0, QUEUED_PREFIX.length);
+        System.arraycopy(OCTETS_PREFIX, 0, octetsReply, 0, OCTETS_PREFIX.length);
         System.arraycopy(CRLF, 0, queuedReply, queuedReply.length - 2, 2);
     }
 
@@ -134,7 +139,9 @@ final class SinkConnection {
         int length = end - start;
         int verb = length >= 4 && (length == 4 || in[start + 4] == ' ') ? packLower(in, start) : 0;
         if (verb == EHLO || verb == HELO) {
-            helo = length > 5 ? ascii(start + 5, end).trim() : "";
+            if (keep) {
+                helo = length > 5 ? text(start + 5, end).trim() : "";
+            }
             greeted = true;
             resetTransaction();
             reply(verb == EHLO ? sink.ehloReply() : sink.heloReply());
@@ -173,7 +180,7 @@ final class SinkConnection {
             reply(NESTED_MAIL);
             return;
         }
-        int path = expect(from, end, " FROM:");
+        int path = skipSpaces(expect(from, end, " FROM:"), end);
         int close = path < 0 ? -1 : indexOf(in, path, end, (byte) '>');
         if (path < 0 || path >= end || in[path] != '<' || close < 0) {
             reply(SYNTAX);
@@ -190,8 +197,8 @@ final class SinkConnection {
         }
         inTransaction = true;
         if (keep) {
-            mailFrom = ascii(path + 1, close);
-            mailParams = ascii(close + 1, end).trim();
+            mailFrom = text(path + 1, close);
+            mailParams = text(close + 1, end).trim();
         }
         reply(MAIL_OK);
     }
@@ -201,7 +208,7 @@ final class SinkConnection {
             reply(NO_MAIL);
             return;
         }
-        int path = expect(from, end, " TO:");
+        int path = skipSpaces(expect(from, end, " TO:"), end);
         int close = path < 0 ? -1 : indexOf(in, path, end, (byte) '>');
         if (path < 0 || path >= end || in[path] != '<' || close < 0) {
             reply(SYNTAX);
@@ -222,7 +229,7 @@ final class SinkConnection {
             acceptedRecipients++;
             sink.counters().recipients.increment();
             if (keep) {
-                recipients.add(ascii(path + 1, close));
+                recipients.add(text(path + 1, close));
             }
             reply(RCPT_OK);
         }
@@ -311,7 +318,7 @@ final class SinkConnection {
         } else if (last) {
             endMessage(true);
         } else {
-            reply(ascii("250 2.0.0 " + size + " octets received\r\n"));
+            replyOctets(size);
         }
         return true;
     }
@@ -393,6 +400,17 @@ final class SinkConnection {
         return from + text.length();
     }
 
+    /** Tolerates spaces after "FROM:" / "TO:" (RFC 5321 forbids them, but some clients send them). */
+    private int skipSpaces(int at, int end) {
+        if (at < 0) {
+            return at;
+        }
+        while (at < end && in[at] == ' ') {
+            at++;
+        }
+        return at;
+    }
+
     /** The value of a SIZE= parameter in {@code [from, end)}, 0 when absent, -1 when malformed. */
     private long sizeParameter(int from, int end) {
         for (int i = from; i < end; i++) {
@@ -444,20 +462,37 @@ final class SinkConnection {
     }
 
     private void reply(byte[] reply) throws IOException {
+        reply(reply, reply.length);
+    }
+
+    /** Queues {@code reply[0, length)}; it is written at the next flush (or now, if a slow reply is due). */
+    private void reply(byte[] reply, int length) throws IOException {
         if (settings.slowReplyRatio() > 0 && dice.nextDouble() < settings.slowReplyRatio()) {
             flush();
             pause(settings.slowReplyDelay().toNanos());
         }
-        if (outLength + reply.length > out.length) {
+        if (outLength + length > out.length) {
             flush();
         }
-        if (reply.length > out.length) {
-            write(ByteBuffer.wrap(reply));
-        } else {
-            System.arraycopy(reply, 0, out, outLength, reply.length);
-            outLength += reply.length;
-        }
+        System.arraycopy(reply, 0, out, outLength, length);
+        outLength += length;
         sink.counters().reply(code(reply));
+    }
+
+    /** {@code 250 2.0.0 <size> octets received}: the answer to a BDAT chunk that is not the last (RFC 3030). */
+    private void replyOctets(long size) throws IOException {
+        int digits = 1;
+        for (long v = size / 10; v > 0; v /= 10) {
+            digits++;
+        }
+        int end = OCTETS_PREFIX.length + digits;
+        long v = size;
+        for (int i = end - 1; i >= OCTETS_PREFIX.length; i--) {
+            octetsReply[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
+        System.arraycopy(OCTETS_SUFFIX, 0, octetsReply, end, OCTETS_SUFFIX.length);
+        reply(octetsReply, end + OCTETS_SUFFIX.length);
     }
 
     /** Sleeps in short slices so that closing the sink (which closes the channel) ends the wait promptly. */
@@ -482,7 +517,7 @@ final class SinkConnection {
         }
     }
 
-    private String ascii(int from, int to) {
+    private String text(int from, int to) {
         return new String(in, from, Math.max(0, to - from), StandardCharsets.UTF_8);
     }
 

@@ -49,7 +49,8 @@ public record SinkSettings(HostPort listen, long seed,
         checkRatio("rejectDataRatio", rejectDataRatio);
         checkRatio("disconnectDataRatio", disconnectDataRatio);
         checkRatio("slowReplyRatio", slowReplyRatio);
-        if (tempfailRcptRatio + rejectRcptRatio > 1.0 || tempfailDataRatio + rejectDataRatio + disconnectDataRatio > 1.0) {
+        if (tempfailRcptRatio + rejectRcptRatio > 1.0
+                || tempfailDataRatio + rejectDataRatio + disconnectDataRatio > 1.0) {
             throw new IllegalArgumentException("fault ratios of one step add up to more than 1");
         }
         if (slowReplyDelay.isNegative() || sizeLimit < 0) {
@@ -197,6 +198,49 @@ public record SinkSettings(HostPort listen, long seed,
 
         public Builder greeting(String v) {
             greeting = v;
+            return this;
+        }
+
+        /**
+         * Sets fault ratios from a compact text, as a command line gives them: comma-separated {@code name=value}
+         * pairs with names {@code tempfail-rcpt}, {@code reject-rcpt}, {@code tempfail-data}, {@code reject-data},
+         * {@code disconnect-data} (ratios) and {@code slow} ({@code RATIO:MILLIS}), e.g.
+         * {@code tempfail-rcpt=0.1,slow=0.01:200}. Throws {@link IllegalArgumentException} naming the bad pair.
+         */
+        public Builder faults(String text) {
+            for (String pair : text.split(",")) {
+                String p = pair.trim();
+                if (p.isEmpty()) {
+                    continue;
+                }
+                int eq = p.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("expected NAME=VALUE in faults, got '" + p + "'");
+                }
+                String name = p.substring(0, eq).trim();
+                String value = p.substring(eq + 1).trim();
+                try {
+                    switch (name) {
+                        case "tempfail-rcpt" -> tempfailRcptRatio = Double.parseDouble(value);
+                        case "reject-rcpt" -> rejectRcptRatio = Double.parseDouble(value);
+                        case "tempfail-data" -> tempfailDataRatio = Double.parseDouble(value);
+                        case "reject-data" -> rejectDataRatio = Double.parseDouble(value);
+                        case "disconnect-data" -> disconnectDataRatio = Double.parseDouble(value);
+                        case "slow" -> {
+                            int colon = value.indexOf(':');
+                            if (colon <= 0) {
+                                throw new IllegalArgumentException("slow=RATIO:MILLIS, got '" + value + "'");
+                            }
+                            slowReplyRatio = Double.parseDouble(value.substring(0, colon));
+                            slowReplyDelay = Duration.ofMillis(Long.parseLong(value.substring(colon + 1)));
+                        }
+                        default -> throw new IllegalArgumentException("unknown fault '" + name + "' (known: "
+                                + "tempfail-rcpt, reject-rcpt, tempfail-data, reject-data, disconnect-data, slow)");
+                    }
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("bad number in fault '" + p + "'");
+                }
+            }
             return this;
         }
 

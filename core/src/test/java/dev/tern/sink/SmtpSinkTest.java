@@ -143,7 +143,7 @@ class SmtpSinkTest {
             c.command("MAIL FROM:<a@x>");
             c.command("RCPT TO:<b@y>");
             c.send("BDAT " + half + "\r\n" + message.substring(0, half));
-            assertThat(c.reply().code()).isEqualTo(250);
+            assertThat(c.reply().text()).startsWith("250 2.0.0 " + half + " octets received");
             c.send("BDAT " + (bytes.length - half) + " LAST\r\n" + message.substring(half));
             assertThat(c.reply().text()).contains("queued as");
         }
@@ -297,6 +297,19 @@ class SmtpSinkTest {
             assertThat(c.command("WHAT").code()).isEqualTo(500);
             assertThat(c.command("QUIT").code()).isEqualTo(221);
         }
+    }
+
+    @Test
+    void acceptsSpacesAfterTheColonOfMailAndRcpt() throws Exception {
+        SmtpSink sink = keeping();
+        try (SmtpTestClient c = SmtpTestClient.greeted(sink)) {
+            assertThat(c.command("MAIL FROM: <a@x>").code()).isEqualTo(250);
+            assertThat(c.command("rcpt to: <b@y>").code()).isEqualTo(250);
+            assertThat(c.command("DATA").code()).isEqualTo(354);
+            c.send("Subject: s\r\n\r\nx\r\n.\r\n");
+            assertThat(c.reply().code()).isEqualTo(250);
+        }
+        assertThat(sink.received().getFirst().recipients()).containsExactly("b@y");
     }
 
     @Test

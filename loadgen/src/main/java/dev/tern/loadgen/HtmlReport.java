@@ -11,10 +11,10 @@ import org.HdrHistogram.Histogram;
  * the acknowledged messages per second, both as inline SVG. No scripts, no external resources. Stateless.
  */
 public final class HtmlReport {
-    private static final int WIDTH = 860;
+    private static final int WIDTH = 960;
     private static final int HEIGHT = 360;
     private static final int LEFT = 70;
-    private static final int RIGHT = 160;
+    private static final int RIGHT = 240;
     private static final int TOP = 20;
     private static final int BOTTOM = 40;
     private static final double MAX_NINES = 5; // the x axis ends at 99.999%
@@ -26,7 +26,8 @@ public final class HtmlReport {
 
     public static String render(LoadReport r) {
         StringBuilder b = new StringBuilder(32 * 1024);
-        b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tern loadgen report</title>\n")
+        b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+                .append("<title>Tern loadgen report</title>\n")
                 .append("<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}")
                 .append("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}")
                 .append("th:first-child,td:first-child{text-align:left}pre{background:#f6f6f6;padding:1em}")

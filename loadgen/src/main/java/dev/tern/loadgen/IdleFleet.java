@@ -53,7 +53,8 @@ final class IdleFleet implements AutoCloseable {
         try {
             opening.acquire();
             try {
-                client = SmtpClient.connect(spec.target(), spec.connectTimeout(), spec.idleKeepAlive());
+                client = SmtpClient.connect(spec.target(), spec.connectTimeout(), spec.replyTimeout(),
+                        SmtpClient.IDLE_READ, SmtpClient.IDLE_WRITE);
                 open.add(client);
                 if (closing || client.readReply() != 220 || client.ehlo(spec.helo()) != 250) {
                     throw new IOException("session refused");
@@ -62,6 +63,7 @@ final class IdleFleet implements AutoCloseable {
                 opening.release();
             }
             up = true;
+            client.readTimeout(spec.idleKeepAlive());
             established.increment();
             settled.increment();
             while (!closing) {
@@ -69,8 +71,10 @@ final class IdleFleet implements AutoCloseable {
                     client.readReply(); // unsolicited: the server is closing the session (421) or confused
                     throw new EOFException("unsolicited reply");
                 } catch (SocketTimeoutException quiet) {
+                    client.readTimeout(spec.replyTimeout());
                     client.append("NOOP\r\n").flush();
                     client.readReply();
+                    client.readTimeout(spec.idleKeepAlive());
                 }
             }
         } catch (IOException e) {
@@ -103,13 +107,17 @@ final class IdleFleet implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         closing = true;
         for (SmtpClient c : open) {
             c.close();
         }
-        for (Thread t : threads) {
-            t.join(Duration.ofSeconds(1));
+        try {
+            for (Thread t : threads) {
+                t.join(Duration.ofSeconds(1));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

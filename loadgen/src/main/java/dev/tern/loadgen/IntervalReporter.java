@@ -54,8 +54,11 @@ final class IntervalReporter implements AutoCloseable {
         }
     }
 
-    /** Takes one interval: totals, hlog, progress line. */
-    void tick() {
+    /**
+     * Takes one interval: totals, hlog, progress line. Only whole seconds go into the per-second series, so the
+     * last, partial interval of a run does not show up as a drop in throughput.
+     */
+    void tick(boolean wholeSecond) {
         Histogram message = null;
         for (Phase p : Phase.values()) {
             Histogram interval = stats.recorders[p.ordinal()].getIntervalHistogram(recycled[p.ordinal()]);
@@ -72,10 +75,12 @@ final class IntervalReporter implements AutoCloseable {
         long acknowledged = stats.acknowledged.sum();
         long delta = acknowledged - lastAcknowledged;
         lastAcknowledged = acknowledged;
-        acknowledgedPerSecond.add(delta);
         double p99 = message.getTotalCount() == 0 ? 0 : message.getValueAtPercentile(99) / 1000.0;
-        messageP99PerSecond.add(p99);
-        if (progress != null) {
+        if (wholeSecond) {
+            acknowledgedPerSecond.add(delta);
+            messageP99PerSecond.add(p99);
+        }
+        if (progress != null && wholeSecond) {
             long seconds = (System.nanoTime() - startNanos) / 1_000_000_000L;
             progress.printf(Locale.ROOT, "[%4ds] started %d  acked %d  tempfail %d  reject %d  errors %d  |  %d msg/s"
                             + "  message p99 %.2f ms%n", seconds, stats.started.sum(), acknowledged,

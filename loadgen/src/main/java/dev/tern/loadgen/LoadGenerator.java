@@ -116,7 +116,7 @@ public final class LoadGenerator {
                         break;
                     }
                     if (System.nanoTime() >= nextTick) {
-                        reporter.tick();
+                        reporter.tick(true);
                         flushIds();
                         nextTick += 1_000_000_000L;
                     }
@@ -128,7 +128,7 @@ public final class LoadGenerator {
                     t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
                 }
             }
-            reporter.tick();
+            reporter.tick(false);
             flushIds();
             return report(startedAt, reporter, idle);
         }

@@ -88,7 +88,8 @@ public record LoadSpec(HostPort target, int connections, long messages, Duration
                 break;
             }
         }
-        if (helo == null || helo.isBlank() || mailFrom == null || recipientDomain == null || recipientDomain.isBlank()) {
+        if (helo == null || helo.isBlank() || mailFrom == null
+                || recipientDomain == null || recipientDomain.isBlank()) {
             errors.add("helo, mailFrom and recipientDomain are required");
         }
         if (idleConnections < 0 || idleConnections > 1_000_000 || idleKeepAlive == null || idleKeepAlive.isNegative()

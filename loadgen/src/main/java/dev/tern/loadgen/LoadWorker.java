@@ -4,7 +4,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.ProtocolException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
@@ -21,6 +23,9 @@ final class LoadWorker implements Runnable {
     private static final long ERROR_BACKOFF_NANOS = 20_000_000L;
     private static final String STAMP_PREFIX = "X-Tern-Stamp: t=";
     private static final String DIGEST_PREFIX = "; sha256=";
+    private static final String MESSAGE_ID = "Message-ID: <";
+    private static final String TO = "To: <u";
+    private static final String SUBJECT = "Subject: Tern load ";
 
     private final LoadGenerator run;
     private final LoadSpec spec;
@@ -30,6 +35,11 @@ final class LoadWorker implements Runnable {
     private int headerLength;
     private volatile SmtpClient client;
     private int sentOnConnection;
+    private BodyCache.Body lastBody;
+    private final byte[] messageIdTail;
+    private final byte[] fromLine;
+    private final byte[] toTail;
+    private final byte[] fixedTail;
 
     /** How a transaction ended. */
     private enum Outcome { ACKNOWLEDGED, TEMPFAILED, REJECTED }
@@ -39,6 +49,11 @@ final class LoadWorker implements Runnable {
         this.spec = run.spec();
         this.stats = run.stats();
         this.random = new SplittableRandom(spec.seed() * 0x9E3779B97F4A7C15L + index);
+        this.messageIdTail = ascii(run.runId() + "@" + spec.helo() + ">\r\n");
+        this.fromLine = ascii("From: <" + spec.mailFrom() + ">\r\n");
+        this.toTail = ascii("-0@" + spec.recipientDomain() + ">\r\n");
+        this.fixedTail = ascii("Date: " + run.dateHeader() + "\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: text/plain; charset=us-ascii\r\n\r\n");
     }
 
     @Override
@@ -51,6 +66,9 @@ final class LoadWorker implements Runnable {
                     break;
                 }
                 waitUntil(due);
+                if (run.aborted()) {
+                    break;
+                }
                 long start = spec.openLoop() ? due : System.nanoTime();
                 boolean measured = run.measured(ticket, start);
                 stats.started.increment();
@@ -128,7 +146,8 @@ final class LoadWorker implements Runnable {
 
     private SmtpClient open(boolean measured) throws IOException {
         long t0 = System.nanoTime();
-        SmtpClient c = SmtpClient.connect(spec.target(), spec.connectTimeout(), spec.replyTimeout());
+        SmtpClient c = SmtpClient.connect(spec.target(), spec.connectTimeout(), spec.replyTimeout(),
+                SmtpClient.WORKER_READ, SmtpClient.WORKER_WRITE);
         client = c;
         sentOnConnection = 0;
         stats.connections.increment();
@@ -271,29 +290,55 @@ final class LoadWorker implements Runnable {
 
     /**
      * Builds this message's header into {@link #header} and returns its body: the size covers both, and the stamp's
-     * digest covers the body only (see {@code dev.tern.sink.TernStamp}).
+     * digest covers the body only (see {@code dev.tern.sink.TernStamp}). Writes bytes in place: no allocation
+     * unless the header outgrows its buffer or the body is new.
      */
     private BodyCache.Body buildHeader(long ticket, int size) {
         long now = run.stampMicros();
-        String rest = "Message-ID: <" + ticket + "." + run.runId() + "@" + spec.helo() + ">\r\n"
-                + "From: <" + spec.mailFrom() + ">\r\n"
-                + "To: <u" + (ticket % 100_000) + "-0@" + spec.recipientDomain() + ">\r\n"
-                + "Subject: Tern load " + ticket + "\r\n"
-                + "Date: " + run.dateHeader() + "\r\n"
-                + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n";
-        int stampLength = STAMP_PREFIX.length() + Ascii.digits(now) + DIGEST_PREFIX.length() + 64 + 2;
-        int length = stampLength + rest.length();
+        long mailbox = ticket % 100_000;
+        int length = STAMP_PREFIX.length() + Ascii.digits(now) + DIGEST_PREFIX.length() + 64 + 2
+                + MESSAGE_ID.length() + Ascii.digits(ticket) + 1 + messageIdTail.length
+                + fromLine.length
+                + TO.length() + Ascii.digits(mailbox) + toTail.length
+                + SUBJECT.length() + Ascii.digits(ticket) + 2
+                + fixedTail.length;
         if (header.length < length) {
             header = Arrays.copyOf(header, length * 2);
         }
-        BodyCache.Body body = run.bodies().body(Math.max(0, size - length));
+        BodyCache.Body body = body(Math.max(0, size - length));
         int at = Ascii.put(header, 0, STAMP_PREFIX);
         at = Ascii.putLong(header, at, now);
         at = Ascii.put(header, at, DIGEST_PREFIX);
-        System.arraycopy(body.sha256Hex(), 0, header, at, 64);
-        at = Ascii.put(header, at + 64, "\r\n");
-        headerLength = Ascii.put(header, at, rest);
+        at = put(body.sha256Hex(), at);
+        at = Ascii.put(header, at, "\r\n");
+        at = Ascii.put(header, at, MESSAGE_ID);
+        at = Ascii.putLong(header, at, ticket);
+        header[at++] = '.';
+        at = put(messageIdTail, at);
+        at = put(fromLine, at);
+        at = Ascii.put(header, at, TO);
+        at = Ascii.putLong(header, at, mailbox);
+        at = put(toTail, at);
+        at = Ascii.put(header, at, SUBJECT);
+        at = Ascii.putLong(header, at, ticket);
+        at = Ascii.put(header, at, "\r\n");
+        headerLength = put(fixedTail, at);
         return body;
+    }
+
+    private int put(byte[] bytes, int at) {
+        System.arraycopy(bytes, 0, header, at, bytes.length);
+        return at + bytes.length;
+    }
+
+    /** The body of this length; the last one is kept, so fixed-size runs skip the shared cache. */
+    private BodyCache.Body body(int length) {
+        BodyCache.Body b = lastBody;
+        if (b == null || b.raw().length != length) {
+            b = run.bodies().body(length);
+            lastBody = b;
+        }
+        return b;
     }
 
     private int reply(SmtpClient c) throws IOException {
@@ -326,6 +371,10 @@ final class LoadWorker implements Runnable {
         }
     }
 
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
     private static String kind(IOException e) {
         if (e instanceof ConnectException) {
             return "connect-refused";
@@ -338,6 +387,9 @@ final class LoadWorker implements Runnable {
         }
         if (e instanceof ProtocolException) {
             return "protocol";
+        }
+        if (e instanceof SocketException && String.valueOf(e.getMessage()).contains("reset")) {
+            return "connection-reset";
         }
         return "io:" + e.getClass().getSimpleName();
     }

@@ -19,11 +19,12 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
     @Option(names = {"-t", "--target"}, required = true, paramLabel = "HOST:PORT", description = "SMTP server.")
     String target;
 
-    @Option(names = {"-c", "--connections"}, defaultValue = "8", description = "Concurrent connections (${DEFAULT-VALUE}).")
+    @Option(names = {"-c", "--connections"}, defaultValue = "8", paramLabel = "N",
+            description = "Concurrent connections (${DEFAULT-VALUE}).")
     int connections;
 
     @Option(names = {"-n", "--messages"}, paramLabel = "N",
-            description = "Messages to send, warm-up included (default: 1000, or unbounded up to 100M with --duration).")
+            description = "Messages to send, warm-up included (default 1000; with --duration, up to 100M).")
     Long messages;
 
     @Option(names = {"-d", "--duration"}, converter = DurationConverter.class, paramLabel = "TIME",
@@ -38,7 +39,8 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
             description = "Messages per connection before reconnecting; 0 for no limit (${DEFAULT-VALUE}).")
     int perConnection;
 
-    @Option(names = "--rcpts", defaultValue = "1", paramLabel = "N", description = "Recipients per message (${DEFAULT-VALUE}).")
+    @Option(names = "--rcpts", defaultValue = "1", paramLabel = "N",
+            description = "Recipients per message (${DEFAULT-VALUE}).")
     int recipients;
 
     @Option(names = {"-s", "--size"}, defaultValue = "4k", paramLabel = "SIZE",
@@ -63,22 +65,27 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
             description = "Time allowed for messages in flight after --duration (${DEFAULT-VALUE}).")
     Duration drainTimeout;
 
-    @Option(names = "--connect-timeout", defaultValue = "5s", converter = DurationConverter.class, paramLabel = "TIME")
+    @Option(names = "--connect-timeout", defaultValue = "5s", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "TCP connect timeout (${DEFAULT-VALUE}).")
     Duration connectTimeout;
 
-    @Option(names = "--reply-timeout", defaultValue = "30s", converter = DurationConverter.class, paramLabel = "TIME")
+    @Option(names = "--reply-timeout", defaultValue = "30s", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "Longest wait for one reply (${DEFAULT-VALUE}).")
     Duration replyTimeout;
 
-    @Option(names = "--helo", defaultValue = "loadgen.tern.test", description = "EHLO name and Message-ID domain.")
+    @Option(names = "--helo", paramLabel = "NAME", defaultValue = "loadgen.tern.test",
+            description = "EHLO name and Message-ID domain.")
     String helo;
 
-    @Option(names = "--from", defaultValue = "loadgen@loadgen.tern.test", description = "MAIL FROM address.")
+    @Option(names = "--from", paramLabel = "ADDRESS", defaultValue = "loadgen@loadgen.tern.test",
+            description = "MAIL FROM address.")
     String mailFrom;
 
-    @Option(names = "--rcpt-domain", defaultValue = "sink.tern.test", description = "Domain of the recipients.")
+    @Option(names = "--rcpt-domain", paramLabel = "DOMAIN", defaultValue = "sink.tern.test",
+            description = "Domain of the recipients.")
     String recipientDomain;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed for sizes and content.")
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed for sizes and content.")
     long seed;
 
     @Option(names = "--ids", paramLabel = "FILE",
@@ -89,7 +96,8 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
             description = "Write report.json, report.html, summary.txt, <phase>.hgrm and latency.hlog here.")
     Path outDir;
 
-    @Option(names = "--hlog", paramLabel = "FILE", description = "HdrHistogram interval log (default DIR/latency.hlog).")
+    @Option(names = "--hlog", paramLabel = "FILE",
+            description = "HdrHistogram interval log (default DIR/latency.hlog).")
     Path hlogFile;
 
     @Option(names = "--json", description = "Print the report as JSON instead of text.")
@@ -99,7 +107,7 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
     boolean quiet;
 
     @Option(names = "--idle", defaultValue = "0", paramLabel = "N",
-            description = "Hold N extra mostly-idle sessions open during the run (e.g. 10000) and measure new sessions.")
+            description = "Hold N extra mostly-idle sessions open during the run (e.g. 10000).")
     int idleConnections;
 
     @Option(names = "--idle-keepalive", defaultValue = "60s", converter = DurationConverter.class, paramLabel = "TIME",

@@ -19,36 +19,46 @@ import java.time.Duration;
  * <p>Not thread-safe: owned by one worker. {@link #close()} may be called from another thread to abort it.
  */
 final class SmtpClient implements AutoCloseable {
-    private static final int MAX_LINE = 2048;
+    // RFC 5321 section 4.5.3.1.5: a reply line is at most 512 octets; longer ones are cut, not rejected.
+    private static final int MAX_LINE = 1024;
+    /** Buffer sizes of a connection that sends messages: replies are small, content goes out in big writes. */
+    static final int WORKER_READ = 4 * 1024;
+    static final int WORKER_WRITE = 32 * 1024;
+    /** Buffer sizes of an idle session, of which there may be tens of thousands. */
+    static final int IDLE_READ = 512;
+    static final int IDLE_WRITE = 128;
     private static final byte[] QUEUED_AS = "queued as ".getBytes(StandardCharsets.US_ASCII);
 
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
-    private final byte[] readBuffer = new byte[16 * 1024];
+    private final byte[] readBuffer;
     private int readPos;
     private int readLimit;
-    private final byte[] writeBuffer = new byte[64 * 1024];
+    private final byte[] writeBuffer;
     private int writeLength;
     private final byte[] line = new byte[MAX_LINE];
     private int lineLength;
     private boolean pipelining;
     private boolean chunking;
 
-    private SmtpClient(Socket socket) throws IOException {
+    private SmtpClient(Socket socket, int readSize, int writeSize) throws IOException {
         this.socket = socket;
+        this.readBuffer = new byte[readSize];
+        this.writeBuffer = new byte[writeSize];
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
     }
 
-    /** Opens a TCP connection; the caller reads the greeting. */
-    static SmtpClient connect(HostPort target, Duration connectTimeout, Duration replyTimeout) throws IOException {
+    /** Opens a TCP connection with buffers of the given sizes; the caller reads the greeting. */
+    static SmtpClient connect(HostPort target, Duration connectTimeout, Duration replyTimeout, int readSize,
+                              int writeSize) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(target.host(), target.port()), (int) connectTimeout.toMillis());
             socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
-            return new SmtpClient(socket);
+            return new SmtpClient(socket, readSize, writeSize);
         } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;
@@ -70,6 +80,11 @@ final class SmtpClient implements AutoCloseable {
                 return code();
             }
         }
+    }
+
+    /** Changes how long a read may wait (the socket's SO_TIMEOUT). */
+    void readTimeout(Duration timeout) throws IOException {
+        socket.setSoTimeout(Math.clamp(timeout.toMillis(), 1, Integer.MAX_VALUE));
     }
 
     boolean pipelining() {

@@ -127,20 +127,21 @@ class LoadGeneratorTest {
         LoadReport r = LoadGenerator.run(at(sink).connections(2).messages(100).build());
 
         assertThat(r.failedByError()).isEqualTo(sink.stats().injectedDisconnects()).isPositive();
-        assertThat(r.errors()).containsKey("closed-by-server");
+        assertThat(r.errors().keySet()).isNotEmpty().isSubsetOf("closed-by-server", "connection-reset");
         assertThat(r.acknowledged() + r.failedByError()).isEqualTo(100);
     }
 
     @Test
     void openLoopChargesQueueingDelayFromTheDueTime() throws Exception {
-        // Every reply waits 20 ms, so one connection manages about 12 messages/s against 200 due per second:
-        // later messages are due long before they can start, and their latency must include that wait.
+        // Every reply waits 20 ms, so one message takes at least 80 ms (MAIL+RCPT+DATA batch, then the end of data)
+        // while one is due every 5 ms. Message k ends no earlier than (k+1)*80 ms and was due at k*5 ms, so the
+        // median of 15 (k = 7) waited at least 605 ms from its due time; timed from its own start it took ~80 ms.
         SmtpSink sink = sink(SinkSettings.builder().slowReplies(1.0, Duration.ofMillis(20)));
         LoadReport r = LoadGenerator.run(at(sink).connections(1).messages(15).rate(200).build());
 
         assertThat(r.acknowledged()).isEqualTo(15);
-        double serviceMax = r.summary(Phase.END_OF_DATA).max();
-        assertThat(r.summary(Phase.MESSAGE).max()).isGreaterThan(700).isGreaterThan(5 * serviceMax);
+        assertThat(r.summary(Phase.MESSAGE).p50()).isGreaterThan(500);
+        assertThat(r.summary(Phase.MESSAGE).max()).isGreaterThan(r.summary(Phase.END_OF_DATA).max());
     }
 
     @Test

@@ -51,7 +51,8 @@ class PostfixSmtpSinkTest {
 
     private static void awaitListening(int port) throws InterruptedException {
         for (int attempt = 0; attempt < 100; attempt++) {
-            try (Socket ignored = new Socket("127.0.0.1", port)) {
+            try {
+                new Socket("127.0.0.1", port).close();
                 return;
             } catch (IOException e) {
                 Thread.sleep(30);

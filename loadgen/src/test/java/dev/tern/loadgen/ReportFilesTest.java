@@ -27,7 +27,8 @@ class ReportFilesTest {
     static void runOnce() throws Exception {
         try (SmtpSink sink = SmtpSink.start(SinkSettings.builder().seed(2).tempfailDataRatio(0.1).build())) {
             LoadSpec spec = LoadSpec.builder(new HostPort("127.0.0.1", sink.localAddress().getPort()))
-                    .connections(3).messages(120).size(SizeDistribution.parse("1k-8k")).hlogFile(dir.resolve("latency.hlog"))
+                    .connections(3).messages(120).size(SizeDistribution.parse("1k-8k"))
+                    .hlogFile(dir.resolve("latency.hlog"))
                     .build();
             report = LoadGenerator.run(spec);
         }

@@ -83,6 +83,12 @@ final class PemPrivateKeys {
         }
     }
 
+    /** PKCS#8 PEM text ({@code -----BEGIN PRIVATE KEY-----}, 64 base64 characters a line) of {@code key}. */
+    static String encode(PrivateKey key) {
+        String body = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(key.getEncoded());
+        return "-----BEGIN " + PKCS8 + "-----\n" + body + "\n-----END " + PKCS8 + "-----\n";
+    }
+
     /** PrivateKeyInfo ::= SEQUENCE { INTEGER 0, AlgorithmIdentifier, OCTET STRING RSAPrivateKey } (RFC 5208 5). */
     private static byte[] wrapPkcs1(byte[] rsaPrivateKey) {
         byte[] version = {0x02, 0x01, 0x00};
