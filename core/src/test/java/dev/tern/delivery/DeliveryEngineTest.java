@@ -149,6 +149,32 @@ class DeliveryEngineTest {
     }
 
     @Test
+    void waitsForEachBdatReplyWithoutPipelining() throws Exception {
+        sink.chunking = true;
+        sink.pipelining = false;
+        start(settings());
+        long id = journal.submit("a@sender.test", List.of("b@rcpt.test", "c@rcpt.test"), MESSAGE);
+
+        TestSink.Received r = sink.next(WAIT);
+
+        assertThat(r.bdat()).isTrue();
+        assertThat(r.text()).isEqualTo(MESSAGE);
+        assertThat(sink.pipeliningViolations.get()).isZero();
+        assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+    }
+
+    @Test
+    void keepsMailQueuedWhenDeliveryIsDisabled() throws Exception {
+        start(settings().withEnabled(false));
+        long id = journal.submit("a@sender.test", List.of("b@rcpt.test"), MESSAGE);
+
+        assertThat(sink.next(Duration.ofMillis(500))).isNull();
+
+        assertThat(journal.find(id)).isPresent();
+        assertThat(engine.queuedMessages()).isEqualTo(1);
+    }
+
+    @Test
     void fallsBackToHeloWhenEhloIsRejected() throws Exception {
         sink.ehlo = false;
         start(settings());
