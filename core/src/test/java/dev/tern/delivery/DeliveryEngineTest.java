@@ -222,6 +222,18 @@ class DeliveryEngineTest {
     }
 
     @Test
+    void splitsManyRecipientsOverSeveralTransactions() throws Exception {
+        start(settings().withMaxRecipientsPerTransaction(2));
+        long id = journal.submit("a@sender.test", List.of("r1@rcpt.test", "r2@rcpt.test", "r3@rcpt.test",
+                "r4@rcpt.test", "r5@rcpt.test"), MESSAGE);
+
+        List<TestSink.Received> got = sink.take(3, WAIT);
+
+        assertThat(got).extracting(r -> r.rcpts().size()).containsExactlyInAnyOrder(2, 2, 1);
+        assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+    }
+
+    @Test
     void bouncesPermanentFailureWithDsnDeliveredToSenderWithNullReversePath() throws Exception {
         sink.rcptReply = a -> "550 5.1.1 <" + a + ">: no such user";
         start(settings());
