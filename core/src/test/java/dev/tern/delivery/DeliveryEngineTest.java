@@ -479,6 +479,19 @@ class DeliveryEngineTest {
     }
 
     @Test
+    void defersWhenThePeerStopsReadingTheContent() throws Exception {
+        sink.stallInData = true;
+        start(settings().withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5)));
+        String big = "Subject: big\r\n\r\n" + ("z".repeat(998) + "\r\n").repeat(16_000); // more than socket buffers
+        long id = journal.submit("a@sender.test", List.of("b@rcpt.test"), big);
+
+        assertThat(journal.await(os -> !os.isEmpty(), WAIT)).isTrue();
+
+        assertThat(journal.outcomesOf(id).getFirst().kind()).isEqualTo(OutcomeKind.DEFERRED);
+        assertThat(journal.outcomesOf(id).getFirst().detail()).contains("4.4.2");
+    }
+
+    @Test
     void deliversMessagesRecoveredFromTheJournalAtStart() throws Exception {
         long id = journal.submit("a@sender.test", List.of("b@rcpt.test"), MESSAGE);
         start(settings());
