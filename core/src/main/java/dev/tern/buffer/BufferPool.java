@@ -68,7 +68,11 @@ public final class BufferPool {
         if (b == null) {
             return;
         }
-        outstanding.decrementAndGet();
+        if (outstanding.decrementAndGet() < 0) {
+            // More releases than acquires: a double release, which would give one buffer two owners.
+            outstanding.incrementAndGet();
+            throw new IllegalStateException("buffer released more often than acquired");
+        }
         if (!free.offer(b)) {
             overflow.decrementAndGet(); // an overflow buffer: let the GC reclaim it
         }
@@ -80,6 +84,16 @@ public final class BufferPool {
 
     public int capacity() {
         return pooled;
+    }
+
+    /** Buffers waiting in the free list (pre-allocated ones plus returned overflow ones the list had room for). */
+    public int available() {
+        return free.size();
+    }
+
+    /** Overflow buffers allocated beyond the pre-allocated ones and not yet dropped (in use or in the free list). */
+    public int overflowInUse() {
+        return overflow.get();
     }
 
     /** Buffers currently acquired and not yet released. */

@@ -31,6 +31,39 @@ public record DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Ma
                                Duration idleTimeout, Limits limits, Map<String, Limits> limitOverrides,
                                int backoffAfter, Duration backoff) {
 
+    /** Checks every field once, listing every problem in one exception. */
+    public DeliverySettings {
+        routes = Map.copyOf(routes);
+        retrySchedule = List.copyOf(retrySchedule);
+        limitOverrides = Map.copyOf(limitOverrides);
+        List<String> errors = new java.util.ArrayList<>();
+        if (retrySchedule.isEmpty() || retrySchedule.stream().anyMatch(d -> d.isNegative() || d.isZero())) {
+            errors.add("retrySchedule: at least one delay, all positive");
+        }
+        for (var e : new Object[][] {{"maxLifetime", maxLifetime}, {"connectTimeout", connectTimeout},
+                {"commandTimeout", commandTimeout}, {"idleTimeout", idleTimeout}, {"backoff", backoff}}) {
+            Duration d = (Duration) e[1];
+            if (d == null || d.isNegative() || d.isZero()) {
+                errors.add(e[0] + ": must be positive");
+            }
+        }
+        if (heloName == null || heloName.isBlank() || heloName.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+            errors.add("heloName: a host name without spaces or control characters");
+        }
+        if (mxPort < 1 || mxPort > 65535) {
+            errors.add("mxPort: 1..65535");
+        }
+        if (backoffAfter < 1) {
+            errors.add("backoffAfter: at least 1");
+        }
+        if (routes.values().stream().anyMatch(List::isEmpty)) {
+            errors.add("routes: every domain needs at least one next hop");
+        }
+        if (!errors.isEmpty()) {
+            throw new IllegalArgumentException("invalid delivery settings: " + String.join("; ", errors));
+        }
+    }
+
     /**
      * Shaping limits for one destination.
      *

@@ -45,6 +45,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DeliveryEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryEngine.class);
+    private static final long HOP_BUSY_RETRY_MILLIS = 50;
 
     private final DeliverySettings settings;
     private final Journal journal;
@@ -52,6 +53,7 @@ public final class DeliveryEngine implements AutoCloseable {
     private final Router router;
     private final ConnectionCache cache;
     private final DeadlineSweeper sweeper;
+    private final HopLimiter hopLimiter;
     private final RetryPolicy retry;
     private final DsnBuilder dsn;
     private final DkimSigner signer;
@@ -60,6 +62,8 @@ public final class DeliveryEngine implements AutoCloseable {
     private final DelayQueue<DeliveryJob> scheduled = new DelayQueue<>();
     private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
     private volatile boolean running = true;
+    /** Counts {@link #flush()} calls: an attempt in flight during a flush retries its deferrals at once. */
+    private final java.util.concurrent.atomic.AtomicLong flushes = new java.util.concurrent.atomic.AtomicLong();
     private Thread dispatcher;
 
     private DeliveryEngine(DeliverySettings settings, Journal journal, DkimSigner signer) {
@@ -72,6 +76,7 @@ public final class DeliveryEngine implements AutoCloseable {
                         ? settings.commandTimeout() : java.time.Duration.ofSeconds(10),
                 System::currentTimeMillis));
         this.cache = new ConnectionCache(settings.idleTimeout().toMillis());
+        this.hopLimiter = new HopLimiter(settings);
         this.sweeper = new DeadlineSweeper(Math.max(20, Math.min(250, settings.commandTimeout().toMillis() / 4)));
         this.retry = new RetryPolicy(settings.retrySchedule(), settings.maxLifetime());
         this.dsn = new DsnBuilder(settings.heloName(), pool);
@@ -210,6 +215,7 @@ public final class DeliveryEngine implements AutoCloseable {
         if (rcpts.length == 0) {
             return conn;
         }
+        long flushEpoch = flushes.get();
         long now = System.currentTimeMillis();
         if (now < d.backoffUntil()) {
             // Backed off: wait without counting an attempt.
@@ -218,7 +224,7 @@ public final class DeliveryEngine implements AutoCloseable {
         }
         Route route = router.route(job.domain());
         if (route instanceof Route.Unroutable u) {
-            settle(d, job, rcpts, TransactionResult.all(u.reply(), rcpts.length), null);
+            settle(d, job, rcpts, TransactionResult.all(u.reply(), rcpts.length), null, flushEpoch);
             return conn;
         }
         List<HostPort> hops = ((Route.Hops) route).hops();
@@ -230,22 +236,35 @@ public final class DeliveryEngine implements AutoCloseable {
             conn = cache.take(hops.get(i));
         }
         SmtpReply failure = null;
+        boolean busy = false;
         for (int i = 0; conn == null && i < hops.size(); i++) {
-            try {
-                conn = OutboundConnection.open(hops.get(i), settings.heloName(), pool, sweeper,
-                        settings.connectTimeout().toMillis(), settings.commandTimeout().toMillis());
-            } catch (java.io.IOException e) {
-                failure = e instanceof HopFailure f ? f.reply()
-                        : SmtpReply.local(451, "4.4.1", hops.get(i) + ": " + e.getMessage());
-                LOG.info("next hop {} for {} unusable: {}", hops.get(i), d.name, failure.oneLine());
+            HostPort hop = hops.get(i);
+            if (!hopLimiter.tryAcquire(hop)) {
+                busy = true; // the host's connection limit is reached (shared with other destinations)
+                continue;
             }
+            try {
+                conn = OutboundConnection.open(hop, settings.heloName(), pool, sweeper,
+                        settings.connectTimeout().toMillis(), settings.commandTimeout().toMillis());
+                conn.onClose(() -> hopLimiter.release(hop));
+            } catch (java.io.IOException e) {
+                hopLimiter.release(hop);
+                failure = e instanceof HopFailure f ? f.reply()
+                        : SmtpReply.local(451, "4.4.1", hop + ": " + e.getMessage());
+                LOG.info("next hop {} for {} unusable: {}", hop, d.name, failure.oneLine());
+            }
+        }
+        if (conn == null && busy && failure == null) {
+            // Every host is at its connection limit: wait a little without counting an attempt.
+            scheduled.add(job.at(now + HOP_BUSY_RETRY_MILLIS));
+            return null;
         }
         if (conn == null) {
             // RFC 5321 5.1: when no next hop can be reached, the mail is deferred, even after a 5xx greeting.
             SmtpReply why = failure != null && failure.transientFailure() ? failure
                     : SmtpReply.local(451, "4.4.1", "no next hop of " + job.domain() + " reachable: "
                     + (failure == null ? "none" : failure.oneLine()));
-            settle(d, job, rcpts, TransactionResult.all(why, rcpts.length), null);
+            settle(d, job, rcpts, TransactionResult.all(why, rcpts.length), null, flushEpoch);
             return null;
         }
         byte[] prefix;
@@ -253,14 +272,14 @@ public final class DeliveryEngine implements AutoCloseable {
             prefix = signature(m);
         } catch (JournalException e) {
             settle(d, job, rcpts, TransactionResult.all(SmtpReply.local(451, "4.3.0",
-                    "local error reading the queued message: " + e.getMessage()), rcpts.length), null);
+                    "local error reading the queued message: " + e.getMessage()), rcpts.length), null, flushEpoch);
             return conn;
         }
         d.rate.acquire();
         long id = m.queueId();
         TransactionResult result = conn.send(m.envelope(), rcpts, prefix, m.bodyLength(),
                 consumer -> journal.readBody(id, consumer));
-        settle(d, job, rcpts, result, conn.hop());
+        settle(d, job, rcpts, result, conn.hop(), flushEpoch);
         if (!conn.usable() || result.serviceClosing()
                 || conn.transactions() >= d.limits.maxMessagesPerConnection()) {
             conn.quit();
@@ -290,7 +309,8 @@ public final class DeliveryEngine implements AutoCloseable {
     }
 
     /** Turns per-recipient replies into journaled outcomes, a DSN where one is due, and retries. */
-    private void settle(Destination d, DeliveryJob job, int[] rcpts, TransactionResult result, HostPort hop) {
+    private void settle(Destination d, DeliveryJob job, int[] rcpts, TransactionResult result, HostPort hop,
+                        long flushEpoch) {
         MessageState m = job.message();
         EnvelopeRecord env = m.envelope();
         long now = System.currentTimeMillis();
@@ -327,7 +347,7 @@ public final class DeliveryEngine implements AutoCloseable {
                 kinds[i] = OutcomeKind.DEFERRED;
             }
         }
-        if (!failed.isEmpty() && !commitReport(env, failed, now)) {
+        if (!failed.isEmpty() && !commitReport(env, m.bodyLength(), failed, now)) {
             // The DSN could not be stored: keep the recipients queued rather than bounce without telling anyone.
             for (int i = 0; i < kinds.length; i++) {
                 if (kinds[i] == OutcomeKind.BOUNCED) {
@@ -337,7 +357,7 @@ public final class DeliveryEngine implements AutoCloseable {
             }
         }
         if (!succeeded.isEmpty()) {
-            commitReport(env, succeeded, now);
+            commitReport(env, m.bodyLength(), succeeded, now);
         }
         List<Outcome> outcomes = new ArrayList<>(rcpts.length);
         List<Integer> again = new ArrayList<>();
@@ -356,6 +376,11 @@ public final class DeliveryEngine implements AutoCloseable {
                 }
             }
         }
+        if (anyPositive) {
+            d.succeeded();
+        } else if (!again.isEmpty()) {
+            d.failedTemporarily(result.serviceClosing(), settings.backoffAfter(), settings.backoff().toMillis(), now);
+        }
         try {
             journal.record(outcomes);
         } catch (JournalException e) {
@@ -363,19 +388,20 @@ public final class DeliveryEngine implements AutoCloseable {
             LOG.error("could not journal {} outcomes of {}: {}", outcomes.size(), QueueId.format(m.queueId()),
                     e.getMessage());
         }
-        if (anyPositive) {
-            d.succeeded();
-        } else if (!again.isEmpty()) {
-            d.failedTemporarily(result.serviceClosing(), settings.backoffAfter(), settings.backoff().toMillis(), now);
-        }
         if (!again.isEmpty() && running) {
+            long due = flushes.get() != flushEpoch ? System.currentTimeMillis() : nextAttempt;
             scheduled.add(new DeliveryJob(m, job.domain(), job.destination(),
-                    again.stream().mapToInt(Integer::intValue).toArray(), job.attempts() + 1, nextAttempt));
+                    again.stream().mapToInt(Integer::intValue).toArray(), job.attempts() + 1, due));
         }
         if (m.done()) {
             messages.remove(m.queueId());
         }
-        LOG.debug("{} to {}: {}", QueueId.format(m.queueId()), d.name, outcomes);
+        for (Outcome o : outcomes) {
+            // One line per recipient and attempt, like Postfix's "status=" lines; never any message content.
+            LOG.info("{}: to=<{}>, relay={}, attempt={}, status={} ({})", QueueId.format(o.queueId()),
+                    env.recipients().get(o.recipientIndex()).address(), hop == null ? "none" : hop,
+                    job.attempts() + 1, o.kind(), o.detail());
+        }
     }
 
     /** RFC 3461 4.1: without NOTIFY, failures are reported; NOTIFY=NEVER (or a list without FAILURE) silences them. */
@@ -385,7 +411,7 @@ public final class DeliveryEngine implements AutoCloseable {
     }
 
     /** Commits a DSN to the sender; true when it is durable (or none is due: a bounce is never bounced). */
-    private boolean commitReport(EnvelopeRecord env, List<DsnBuilder.Entry> entries, long now) {
+    private boolean commitReport(EnvelopeRecord env, long bodyLength, List<DsnBuilder.Entry> entries, long now) {
         if (env.nullSender()) {
             // RFC 5321 4.5.5: a message with a null reverse-path never gets a DSN.
             LOG.info("not reporting on {} (null sender): {}", QueueId.format(env.queueId()),
@@ -393,7 +419,7 @@ public final class DeliveryEngine implements AutoCloseable {
             return true;
         }
         try {
-            DsnBuilder.Dsn report = dsn.build(env, entries, c -> journal.readBody(env.queueId(), c), now);
+            DsnBuilder.Dsn report = dsn.build(env, bodyLength, entries, c -> journal.readBody(env.queueId(), c), now);
             try {
                 journal.commit(report.envelope(), report.body());
             } finally {
@@ -410,6 +436,7 @@ public final class DeliveryEngine implements AutoCloseable {
 
     /** Retries every deferred recipient now and lifts every back-off ({@code tern queue flush}). */
     public void flush() {
+        flushes.incrementAndGet();
         destinations.values().forEach(Destination::clearBackoff);
         List<DeliveryJob> waiting = new ArrayList<>();
         scheduled.drainTo(waiting);

@@ -45,8 +45,14 @@ final class DsnBuilder {
         this.pool = pool;
     }
 
-    Dsn build(EnvelopeRecord original, List<Entry> entries, BodyReader originalBody, long nowMillis)
-            throws JournalException {
+    /**
+     * Originals larger than this come back as headers only (like Postfix's bounce_size_limit): a bounce must not
+     * mail a large message back to its sender.
+     */
+    static final long FULL_RETURN_LIMIT = 50_000;
+
+    Dsn build(EnvelopeRecord original, long originalLength, List<Entry> entries, BodyReader originalBody,
+              long nowMillis) throws JournalException {
         long id = QueueId.next();
         boolean success = entries.stream().allMatch(Entry::delivered);
         boolean eightBit = original.body() == Envelope.BODY_8BITMIME || original.body() == Envelope.BODY_BINARYMIME;
@@ -108,7 +114,7 @@ final class DsnBuilder {
             line(h, "Last-Attempt-Date: " + DATE.format(Instant.ofEpochMilli(nowMillis)));
         }
         line(h, "");
-        boolean headersOnly = original.ret() == Envelope.RET_HDRS;
+        boolean headersOnly = original.ret() == Envelope.RET_HDRS || originalLength > FULL_RETURN_LIMIT;
         line(h, "--" + boundary);
         line(h, "Content-Description: " + (headersOnly ? "Message Headers" : "Undelivered Message"));
         line(h, "Content-Type: " + (headersOnly ? "text/rfc822-headers" : "message/rfc822"));

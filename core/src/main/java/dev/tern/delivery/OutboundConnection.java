@@ -42,6 +42,8 @@ final class OutboundConnection {
     private boolean broken;
     private int transactions;
     private long idleSinceNanos;
+    private Runnable onClose = () -> { };
+    private boolean closed;
 
     private OutboundConnection(HostPort hop, SocketChannel channel, BufferPool pool, DeadlineSweeper sweeper,
                                long commandTimeoutNanos) throws IOException {
@@ -113,6 +115,11 @@ final class OutboundConnection {
             return TransactionResult.all(SmtpReply.local(552, "5.3.4",
                     "message size " + bodyLength + " exceeds the limit of " + hop + " (" + caps.maxSize() + ")"),
                     rcpts.length);
+        }
+        if (env.smtputf8() && !caps.smtputf8()) {
+            // RFC 6531 3.4: a message that needs SMTPUTF8 must not go to a server that does not offer it.
+            return TransactionResult.all(SmtpReply.local(553, "5.6.7",
+                    hop + " does not support SMTPUTF8, which this message needs"), rcpts.length);
         }
         SmtpReply[] out = new SmtpReply[rcpts.length];
         boolean closing = false;
@@ -381,10 +388,22 @@ final class OutboundConnection {
         abort();
     }
 
+    /** Runs {@code action} once when the connection is closed (releases the hop's connection permit). */
+    void onClose(Runnable action) {
+        this.onClose = action;
+    }
+
     /** Closes at once. */
     void abort() {
         broken = true;
         sweeper.forget(this);
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        onClose.run();
         try {
             channel.close();
         } catch (IOException e) {

@@ -17,8 +17,9 @@ import java.nio.ByteBuffer;
  * and {@link #decode} until {@link #CHUNK_END}; after the LAST chunk, {@link #finishMessage(ByteBuffer)}. Statuses:
  * {@link #NEED_INPUT} ({@code in} drained, chunk not complete), {@link #OUTPUT_FULL} ({@code out} is full: call again
  * with fresh space), {@link #CHUNK_END} (the chunk's octets are consumed; {@code in}'s position is just past them).
- * Once {@link #tooBig()} or {@link #badLineEnding()} is set, the decoder stops writing but still consumes every chunk
- * octet, so the session stays in step and answers the chunk (RFC 3030 2: the octets are read before the reply).
+ * Once {@link #tooBig()}, {@link #lineTooLong()} or {@link #badLineEnding()} is set, the decoder stops writing but
+ * still consumes every chunk octet, so the session stays in step and answers the chunk (RFC 3030 2: the octets are
+ * read before the reply).
  *
  * <p>Threading: not thread-safe; one instance per session. No allocation.
  */
@@ -30,6 +31,7 @@ public final class BdatDecoder {
     private static final int NOTHING = -1;
 
     private final long maxMessageSize;
+    private final int maxLine;
     private final LineEndingPolicy policy;
     /** Octets that did not fit in {@code out}: at most 3 per input octet. */
     private final byte[] held = new byte[8];
@@ -40,15 +42,28 @@ public final class BdatDecoder {
     private long contentLength;
     /** The last content octet processed, or NOTHING at the start of the message. */
     private int lastOctet;
+    /** Octets of the current line so far, CR and LF excluded. */
+    private long lineLength;
     private boolean tooBig;
+    private boolean lineTooLong;
     private boolean badLineEnding;
     private boolean discarding;
 
+    /** A decoder without a line-length limit. */
     public BdatDecoder(long maxMessageSize, LineEndingPolicy policy) {
-        if (maxMessageSize < 0) {
-            throw new IllegalArgumentException("maxMessageSize >= 0");
+        this(maxMessageSize, Integer.MAX_VALUE, policy);
+    }
+
+    /**
+     * @param maxLine octets in a content line, CRLF included (RFC 5321 4.5.3.1.6: 1000); checked because a message
+     *                received with BDAT may be relayed with DATA, where the next hop enforces it
+     */
+    public BdatDecoder(long maxMessageSize, int maxLine, LineEndingPolicy policy) {
+        if (maxMessageSize < 0 || maxLine < 3) {
+            throw new IllegalArgumentException("maxMessageSize >= 0 and maxLine >= 3");
         }
         this.maxMessageSize = maxMessageSize;
+        this.maxLine = maxLine;
         this.policy = policy;
         startMessage();
     }
@@ -58,7 +73,9 @@ public final class BdatDecoder {
         chunkRemaining = 0;
         contentLength = 0;
         lastOctet = NOTHING;
+        lineLength = 0;
         tooBig = false;
+        lineTooLong = false;
         badLineEnding = false;
         discarding = false;
         heldStart = 0;
@@ -133,6 +150,8 @@ public final class BdatDecoder {
         }
         contentLength += n;
         lastOctet = in.get(p + n - 1);
+        lineLength += n;
+        checkLineLength();
         return p + n;
     }
 
@@ -168,15 +187,31 @@ public final class BdatDecoder {
             put(b, out);
         }
         lastOctet = b;
+        if (b == LF) {
+            lineLength = 0;
+        }
     }
 
     private void emit(byte b, ByteBuffer out) {
-        contentLength++;
         put(b, out);
         lastOctet = b;
+        if (b == LF) {
+            lineLength = 0;
+        } else if (b != CR) {
+            lineLength++;
+            checkLineLength();
+        }
+    }
+
+    private void checkLineLength() {
+        if (lineLength > maxLine - 2) {
+            lineTooLong = true;
+            discarding = true;
+        }
     }
 
     private void put(byte b, ByteBuffer out) {
+        contentLength++;
         if (discarding) {
             return;
         }
@@ -204,7 +239,10 @@ public final class BdatDecoder {
         return chunkRemaining;
     }
 
-    /** Content octets received so far (BDAT octets, before any normalization). */
+    /**
+     * Octets of the content as stored so far: the chunk octets plus any CR/LF added by normalization or by
+     * {@link #finishMessage}, counting octets discarded after a flag was set.
+     */
     public long contentLength() {
         return contentLength;
     }
@@ -212,6 +250,11 @@ public final class BdatDecoder {
     /** The announced chunks exceed maxMessageSize (552 5.3.4). */
     public boolean tooBig() {
         return tooBig;
+    }
+
+    /** A content line exceeded maxLine octets (RFC 5321 4.5.3.1.6). */
+    public boolean lineTooLong() {
+        return lineTooLong;
     }
 
     /** Under REJECT: a bare LF or CR was seen and the message must be refused. Always false under NORMALIZE. */
@@ -229,6 +272,8 @@ public final class BdatDecoder {
             return Replies.MSG_BAD_LINE_ENDING;
         } else if (tooBig) {
             return Replies.SIZE_EXCEEDED;
+        } else if (lineTooLong) {
+            return Replies.DATA_LINE_TOO_LONG;
         }
         return null;
     }
@@ -239,5 +284,9 @@ public final class BdatDecoder {
 
     public long maxMessageSize() {
         return maxMessageSize;
+    }
+
+    public int maxLine() {
+        return maxLine;
     }
 }

@@ -3,9 +3,9 @@ package dev.tern.protocol;
 import java.nio.ByteBuffer;
 
 /**
- * Byte scanning helpers shared by the decoders: SWAR (8 octets per step) search for CR or LF. Reads with absolute
- * indexes only; the result does not depend on the buffer's byte order because only "is any octet CR/LF" is asked of
- * a word, and the exact index is then found octet by octet.
+ * Byte scanning helpers shared by the framer and decoders: SWAR (8 octets per step) search for CR, LF or NUL.
+ * Reads with absolute indexes only; the result does not depend on the buffer's byte order because only "is any octet
+ * CR/LF/NUL" is asked of a word, and the exact index is then found octet by octet.
  *
  * <p>Threading: stateless.
  */
@@ -34,6 +34,25 @@ final class Bytes {
         for (; p < to; p++) {
             byte b = in.get(p);
             if (b == CR || b == LF) {
+                return p;
+            }
+        }
+        return to;
+    }
+
+    /** The index of the first CR, LF or NUL in {@code in[from, to)}, or {@code to} if there is none. */
+    static int indexOfCrLfOrNul(ByteBuffer in, int from, int to) {
+        int p = from;
+        while (to - p >= Long.BYTES) {
+            long w = in.getLong(p);
+            if (hasZeroByte(w ^ CRS) || hasZeroByte(w ^ LFS) || hasZeroByte(w)) {
+                break;
+            }
+            p += Long.BYTES;
+        }
+        for (; p < to; p++) {
+            byte b = in.get(p);
+            if (b == CR || b == LF || b == 0) {
                 return p;
             }
         }

@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Which fields are meaningful depends on {@link #verb()} (others hold their cleared values):
  * HELO/EHLO {@link #domainStart()}; MAIL and RCPT {@link #pathStart()} (an empty range is {@code <>}), MAIL's
- * {@link #size()}, {@link #body()}, {@link #smtputf8()}, {@link #ret()}, ENVID; RCPT's {@link #notifyFlags()} and ORCPT;
- * BDAT {@link #chunkSize()} and {@link #last()}; every verb its raw {@link #argStart()} range.
+ * {@link #size()}, {@link #body()}, {@link #smtputf8()}, {@link #ret()}, ENVID; RCPT's {@link #notifyFlags()} and
+ * ORCPT; BDAT {@link #chunkSize()} and {@link #last()}; every verb its raw {@link #argStart()} range.
  *
  * <p>Threading: not thread-safe; one instance per session, reused for every command. No allocation except
  * {@link #toString()}, which is for diagnostics only.
@@ -119,9 +119,9 @@ public final class Command {
     }
 
     /**
-     * MAIL/RCPT: the path contains non-ASCII (UTF-8) octets. For MAIL the parser already required SMTPUTF8; for RCPT
-     * the session must check that the transaction's MAIL had SMTPUTF8 (RFC 6531 3.4), else answer
-     * {@link Replies#UTF8_NOT_PERMITTED}.
+     * MAIL/RCPT: the path (or, for RCPT, a {@code utf-8} ORCPT, RFC 6533 3) contains non-ASCII (UTF-8) octets. For
+     * MAIL the parser already required SMTPUTF8; for RCPT the session must check that the transaction's MAIL had
+     * SMTPUTF8 (RFC 6531 3.4), else answer {@link Replies#UTF8_NOT_PERMITTED}.
      */
     public boolean utf8() {
         return utf8;

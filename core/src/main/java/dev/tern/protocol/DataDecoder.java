@@ -173,24 +173,39 @@ public final class DataDecoder {
         return heldEnd > 0 ? OUTPUT_FULL : NEED_INPUT;
     }
 
-    /** Copies the run of octets without CR or LF starting at p (in MID); returns the new input index. */
+    /**
+     * Copies, in one bulk transfer, the run starting at p (in MID): octets up to the next CR or LF, extended over
+     * every "CRLF + ordinary octet" (a complete line followed by a line that starts with neither "." nor CR/LF, where
+     * the state machine would only pass through PENDING_CR and LINE_START). Returns the new input index.
+     */
     private int copyRun(ByteBuffer in, int p, int limit, ByteBuffer out) {
-        int runEnd = Bytes.indexOfCrOrLf(in, p, limit);
-        int n = runEnd - p;
-        if (!discarding) {
-            n = Math.min(n, out.remaining());
-            if (n == 0) {
-                // out is full: hold one octet so the caller is told OUTPUT_FULL and progress is still made.
-                emit(in.get(p), out);
-                return p + 1;
+        int end = discarding ? limit : p + Math.min(limit - p, out.remaining());
+        if (end == p) {
+            // out is full: hold one octet so the caller is told OUTPUT_FULL and progress is still made.
+            emit(in.get(p), out);
+            return p + 1;
+        }
+        int lineStart = p - lineLength; // virtual: where the current line began, for the length check
+        int q = p;
+        while (true) {
+            q = Bytes.indexOfCrOrLf(in, q, end);
+            if (q - lineStart > maxLine - 2) {
+                lineTooLong = true;
+                discarding = true;
             }
+            if (q + 2 < end && in.get(q) == CR && in.get(q + 1) == LF) {
+                byte next = in.get(q + 2);
+                if (next != '.' && next != CR && next != LF) {
+                    lineStart = q + 2;
+                    q += 2;
+                    continue;
+                }
+            }
+            break;
         }
-        lineLength += n;
+        int n = q - p;
+        lineLength = q - lineStart;
         contentLength += n;
-        if (lineLength > maxLine - 2) {
-            lineTooLong = true;
-            discarding = true;
-        }
         if (contentLength > maxMessageSize) {
             tooBig = true;
             discarding = true;
@@ -199,7 +214,7 @@ public final class DataDecoder {
             out.put(out.position(), in, p, n);
             out.position(out.position() + n);
         }
-        return p + n;
+        return q;
     }
 
     /** A bare LF or CR: refused under REJECT, written as CRLF under NORMALIZE. Either way the next line is MID. */

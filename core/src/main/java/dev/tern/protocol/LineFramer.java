@@ -67,47 +67,60 @@ public final class LineFramer {
     public int next(ByteBuffer in) {
         int pos = in.position();
         int limit = in.limit();
-        int i = pos + scanned;
         if (discarding) {
-            for (; i < limit; i++) {
-                if (in.get(i) == LF) {
-                    in.position(i + 1);
-                    resetLine();
-                    return TOO_LONG;
-                }
-            }
-            in.position(limit);
-            scanned = 0;
-            return NEED_MORE;
+            return discard(in, pos, limit);
         }
-        for (; i < limit; i++) {
+        // A line may hold at most maxLine - 1 octets before its LF; scanning stops there.
+        int window = (int) Math.min(limit, (long) pos + maxLine);
+        int i = pos + scanned;
+        while (true) {
+            i = Bytes.indexOfCrLfOrNul(in, i, window);
+            if (i == window) {
+                break;
+            }
             byte b = in.get(i);
             if (b == LF) {
                 return endOfLine(in, pos, i);
             }
             if (b == 0) {
                 nul = true;
+                i++;
+                continue;
             }
-            // A CR is bare when anything other than LF follows it (RFC 5321 2.3.8).
-            if (i > pos && in.get(i - 1) == CR) {
+            // A CR: CRLF ends the line, anything else makes it a bare CR (RFC 5321 2.3.8).
+            if (i + 1 == limit) {
+                if (i + 1 - pos >= maxLine) {
+                    // Even a CRLF would make the line maxLine + 1 octets: discard now, so a full buffer never stalls.
+                    discarding = true;
+                    return discard(in, limit, limit);
+                }
+                break; // undecided until the next octet arrives
+            }
+            if (in.get(i + 1) != LF) {
                 bareCr = true;
             }
-            if (i - pos + 1 >= maxLine) {
-                // Even if an LF came next, the line with its ending would exceed maxLine octets.
-                discarding = true;
-                for (i = i + 1; i < limit; i++) {
-                    if (in.get(i) == LF) {
-                        in.position(i + 1);
-                        resetLine();
-                        return TOO_LONG;
-                    }
-                }
-                in.position(limit);
-                scanned = 0;
-                return NEED_MORE;
-            }
+            i++;
+        }
+        if (window - pos == maxLine && i == window) {
+            // maxLine octets without an LF: even if an LF came next, the line would be too long.
+            discarding = true;
+            return discard(in, window, limit);
         }
         scanned = i - pos;
+        return NEED_MORE;
+    }
+
+    /** Discard mode: consume through the next LF (then report TOO_LONG once) or everything available. */
+    private int discard(ByteBuffer in, int from, int limit) {
+        for (int i = from; i < limit; i++) {
+            if (in.get(i) == LF) {
+                in.position(i + 1);
+                resetLine();
+                return TOO_LONG;
+            }
+        }
+        in.position(limit);
+        scanned = 0;
         return NEED_MORE;
     }
 

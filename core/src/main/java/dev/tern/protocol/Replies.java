@@ -53,7 +53,7 @@ public final class Replies {
      * would tell the client the command itself was not understood.
      */
     public static final Reply DATA_LINE_TOO_LONG = Reply.of(550, "5.6.0",
-            "Message content rejected: line longer than 1000 octets");
+            "Message content rejected: line too long (RFC 5321 4.5.3.1.6)");
     public static final Reply NO_VALID_RCPTS = Reply.of(554, "5.5.1", "No valid recipients");
     /** RFC 5321 4.3.1 (554 at greeting) and Postfix's "pregreet" test: the client talked before our 220. */
     public static final Reply EARLY_TALKER = Reply.of(554, "5.5.1", "Protocol error: client talked before greeting");

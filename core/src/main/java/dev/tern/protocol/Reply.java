@@ -82,7 +82,8 @@ public final class Reply {
 
     /**
      * Writes the reply at {@code out}'s position. The caller guarantees {@link #length(boolean)} octets of room
-     * ({@link ReplyWriter} checks); otherwise {@link java.nio.BufferOverflowException} is thrown and nothing is written.
+     * ({@link ReplyWriter} checks); otherwise {@link java.nio.BufferOverflowException} is thrown and nothing is
+     * written.
      */
     public void writeTo(ByteBuffer out, boolean enhancedCodes) {
         out.put(enhancedCodes ? withEnhanced : plain);

@@ -1,6 +1,6 @@
 package dev.tern.session;
 
-/** Why the server refused something: a connection, a command, a recipient or a message. Counted in {@link SessionStats}. */
+/** Why the server refused a connection, a command, a recipient or a message. Counted in {@link SessionStats}. */
 public enum RejectReason {
     /** The total connection limit was reached (421 4.7.0). */
     TOO_MANY_CONNECTIONS,

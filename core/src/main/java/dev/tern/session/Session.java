@@ -25,6 +25,8 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
     private final ClientInfo client;
     private final SessionContext ctx;
     private final Runnable onClose;
+    /** A large body-pool buffer used for input while message content streams in (fewer, larger reads). */
+    private ByteBuffer contentIn;
     private volatile long deadline = Long.MAX_VALUE;
     private volatile boolean timedOut;
     private volatile boolean shuttingDown;
@@ -66,6 +68,8 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
                 engine.release();
             }
             ctx.commandBuffers().release(in);
+            ctx.bodyBuffers().release(contentIn);
+            contentIn = null;
             ctx.commandBuffers().release(out);
             closeQuietly();
             onClose.run(); // permits first, so a client that sees the session gone can connect again
@@ -74,7 +78,8 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
         }
     }
 
-    private void serve(SessionEngine engine, ByteBuffer in, ByteBuffer out) throws IOException {
+    private void serve(SessionEngine engine, ByteBuffer commandIn, ByteBuffer out) throws IOException {
+        ByteBuffer in = commandIn;
         in.flip(); // read mode: position..limit holds unread client bytes
         if (!client.trusted() && !ctx.settings().pregreetDelay().isZero()) {
             if (earlyTalker(in)) {
@@ -95,6 +100,7 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
                 continue;
             }
             // NEED_INPUT: every complete command has been answered; wait for more.
+            in = chooseInput(engine, in, commandIn);
             in.compact();
             if (shuttingDown) {
                 engine.shutdown(out);
@@ -121,6 +127,32 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
                 return;
             }
         }
+    }
+
+    /**
+     * Idle sessions hold only the small command buffer; while content streams in (DATA/BDAT) input moves to a
+     * 64 KiB body-pool buffer so a large message takes few reads, and moves back once the unread bytes fit.
+     * The unread bytes are copied from the position on, so the framer's scan state (relative to it) stays valid.
+     */
+    private ByteBuffer chooseInput(SessionEngine engine, ByteBuffer in, ByteBuffer commandIn) {
+        if (engine.receivingContent()) {
+            if (contentIn == null) {
+                contentIn = ctx.bodyBuffers().acquire();
+                if (contentIn == null) {
+                    return in; // pool exhausted: carry on with the small buffer
+                }
+                contentIn.put(in).flip();
+            }
+            return contentIn;
+        }
+        if (contentIn != null && in == contentIn && contentIn.remaining() <= commandIn.capacity()) {
+            commandIn.clear();
+            commandIn.put(contentIn).flip();
+            ctx.bodyBuffers().release(contentIn);
+            contentIn = null;
+            return commandIn;
+        }
+        return in;
     }
 
     /**

@@ -102,6 +102,8 @@ public final class SessionEngine {
     private boolean rcptTried;
     /** Content could not be stored (pool exhausted): read it to the end, then answer 451. */
     private boolean storageFailed;
+    /** The body may hold chunks (a message was started since the last release). */
+    private boolean bodyHeld;
     /** A complete message waits for its journal commit, done once pending replies are flushed. */
     private boolean commitPending;
     private long contentLength;
@@ -240,8 +242,9 @@ public final class SessionEngine {
             if (verb == Verb.RCPT && state == State.MAIL) {
                 rcptTried = true;
             }
-            if (verb == Verb.BDAT || verb == Verb.DATA) {
-                // A malformed DATA/BDAT still ends a BDAT transaction: the client's state is unknown now.
+            if (verb == Verb.BDAT) {
+                // A malformed BDAT has no usable chunk size, so its octets cannot be skipped: the transaction is
+                // lost (the client's view of it is unknown) and any chunk octets will be read as commands.
                 abortTransaction();
             }
             error(Replies.forStatus(status, verb));
@@ -407,14 +410,15 @@ public final class SessionEngine {
 
     /** Starts a message body with its Received header; false when no buffer could be had. */
     private boolean startContent() {
-        body.release();
+        releaseBody();
+        bodyHeld = true;
         storageFailed = false;
         contentLength = 0;
         byte[] protocol = !ehlo ? WITH_SMTP : smtputf8 ? WITH_UTF8SMTP : WITH_ESMTP;
         boolean one = envelope.recipientCount() == 1;
         if (!received.write(body, helo, client.addressText(), clientIpv6, protocol, envelope.queueId(),
                 one ? firstRcpt : null, firstRcptLen, System.currentTimeMillis())) {
-            body.release();
+            releaseBody();
             return false;
         }
         return true;
@@ -538,7 +542,7 @@ public final class SessionEngine {
                 return dst;
             }
             storageFailed = true;
-            body.release();
+            releaseBody();
             LOG.warn("body buffers exhausted; refusing message from {} with 452", client);
         }
         if (sink == null) {
@@ -600,7 +604,7 @@ public final class SessionEngine {
     /** Forgets the open transaction and returns its buffers (RSET, end of message, errors, disconnect). */
     private void abortTransaction() {
         envelope.reset();
-        body.release();
+        releaseBody();
         bdatStarted = false;
         bdatLast = false;
         commitPending = false;
@@ -611,6 +615,17 @@ public final class SessionEngine {
         rcptTried = false;
         if (state == State.MAIL || state == State.DATA || state == State.BDAT) {
             state = State.READY;
+        }
+    }
+
+    /**
+     * Returns the body's chunks, only if a message was started: {@link MessageBody#release()} iterates its chunk
+     * list, and RSET or a new MAIL must not allocate an iterator for an empty body.
+     */
+    private void releaseBody() {
+        if (bodyHeld) {
+            body.release();
+            bodyHeld = false;
         }
     }
 

@@ -57,6 +57,7 @@ public final class SmtpServer implements AutoCloseable {
     public static SmtpServer start(RelayConfig config, Journal journal, BufferPool commandBuffers,
                                    BufferPool bodyBuffers) throws IOException {
         SmtpSettings s = config.smtp();
+        validate(s);
         if (commandBuffers.bufferSize() < commandBufferSize(s)) {
             throw new IllegalArgumentException("command buffers must hold " + commandBufferSize(s) + " bytes");
         }
@@ -77,6 +78,21 @@ public final class SmtpServer implements AutoCloseable {
             ch.close();
             sweeper.close();
             throw e;
+        }
+    }
+
+    /** Rejects settings no session could work with, before anything is bound (fail at start, not per session). */
+    static void validate(SmtpSettings s) {
+        String host = s.hostname();
+        boolean printable = host != null && host.chars().allMatch(c -> c > 0x20 && c < 0x7F);
+        if (!printable || host.isEmpty() || host.length() > 255) {
+            throw new IllegalArgumentException("smtp hostname must be 1..255 printable US-ASCII characters: " + host);
+        }
+        if (s.maxRecipients() < 1 || s.maxErrors() < 1 || s.maxMessageSize() < 1 || s.maxDataLine() < 3) {
+            throw new IllegalArgumentException("smtp limits must be positive: " + s);
+        }
+        if (!s.commandTimeout().isPositive() || !s.dataTimeout().isPositive() || s.pregreetDelay().isNegative()) {
+            throw new IllegalArgumentException("smtp timeouts must be positive: " + s);
         }
     }
 

@@ -252,6 +252,19 @@ class DeliveryEngineTest {
     }
 
     @Test
+    void returnsOnlyTheHeadersOfALargeMessage() throws Exception {
+        sink.rcptReply = a -> "550 5.1.1 no such user";
+        start(settings());
+        journal.submit("a@sender.test", List.of("gone@rcpt.test"), MESSAGE + "x".repeat(990) + "\r\n".repeat(60)
+                + ("y".repeat(998) + "\r\n").repeat(60));
+
+        TestSink.Received dsn = senderSink.next(WAIT);
+
+        assertThat(dsn.text()).contains("Content-Type: text/rfc822-headers", "Subject: hello\r\n");
+        assertThat(dsn.text()).doesNotContain("line one").hasSizeLessThan(10_000);
+    }
+
+    @Test
     void sendsNoDsnWhenNotifyIsNever() throws Exception {
         sink.rcptReply = a -> "550 5.1.1 no such user";
         start(settings());
@@ -322,6 +335,43 @@ class DeliveryEngineTest {
         TestSink.Received r = sink.next(WAIT);
 
         assertThat(r.mail()).contains("SIZE=" + MESSAGE.length(), "BODY=8BITMIME");
+    }
+
+    @Test
+    void bouncesAnSmtputf8MessageWhenTheNextHopLacksSmtputf8() throws Exception {
+        start(settings());
+        long id = journal.submitUtf8("a@sender.test", List.of("j\u00fcrgen@rcpt.test"), MESSAGE);
+
+        assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+
+        assertThat(journal.outcomesOf(id).getFirst().detail()).contains("553 5.6.7");
+        assertThat(sink.commands).noneMatch(c -> c.startsWith("MAIL"));
+    }
+
+    @Test
+    void asksForSmtputf8WhenTheMessageNeedsIt() throws Exception {
+        sink.smtputf8 = true;
+        start(settings());
+        journal.submitUtf8("a@sender.test", List.of("j\u00fcrgen@rcpt.test"), MESSAGE);
+
+        TestSink.Received r = sink.next(WAIT);
+
+        assertThat(r.mail()).contains("SMTPUTF8");
+        assertThat(r.rcpts()).containsExactly("j\u00fcrgen@rcpt.test");
+    }
+
+    @Test
+    void passesDsnParametersWhenThePeerOffersDsn() throws Exception {
+        sink.dsn = true;
+        start(settings());
+        journal.submit("a@sender.test", List.of("b@rcpt.test"), MESSAGE, System.currentTimeMillis(),
+                Envelope.RET_HDRS, "id+2B1", Envelope.NOTIFY_SUCCESS | Envelope.NOTIFY_FAILURE);
+
+        TestSink.Received r = sink.next(WAIT);
+
+        assertThat(r.mail()).contains("RET=HDRS", "ENVID=id+2B1");
+        assertThat(sink.commands).anyMatch(c -> c.startsWith("RCPT TO:<b@rcpt.test> NOTIFY=SUCCESS,FAILURE "
+                + "ORCPT=rfc822;b@rcpt.test"));
     }
 
     @Test

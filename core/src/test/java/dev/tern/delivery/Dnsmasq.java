@@ -27,17 +27,32 @@ final class Dnsmasq implements AutoCloseable {
         return Files.isExecutable(Path.of("/usr/sbin/dnsmasq"));
     }
 
+    /** Starts on a free port; retries a few times, as a port free for UDP may be taken for TCP (dnsmasq binds both). */
     static Dnsmasq start(List<String> records) throws IOException, InterruptedException {
+        IOException last = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try {
+                return startOnce(records);
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    private static Dnsmasq startOnce(List<String> records) throws IOException, InterruptedException {
         int port;
-        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+             java.net.ServerSocket tcp = new java.net.ServerSocket(probe.getLocalPort(), 1,
+                     InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
         }
         List<String> cmd = new ArrayList<>(List.of("/usr/sbin/dnsmasq", "--no-daemon", "--port=" + port,
                 "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
                 "--conf-file=/dev/null", "--pid-file=", "--local=/test/", "--user=root"));
         cmd.addAll(records);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(Files.createTempFile("dnsmasq", ".log").toFile()).start();
+        Path log = Files.createTempFile("dnsmasq", ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Dnsmasq d = new Dnsmasq(p, port);
         // Ready once it answers a query (bounded: 5 s).
         MxResolver probe = new MxResolver(java.util.Optional.of(d.hostPort()), 25, java.time.Duration.ofMillis(200),
@@ -46,12 +61,15 @@ final class Dnsmasq implements AutoCloseable {
         while (System.nanoTime() < end && p.isAlive()) {
             Route r = probe.resolve("ready-probe.test");
             if (r instanceof Route.Unroutable u && u.reply().permanentFailure()) {
+                Files.deleteIfExists(log);
                 return d;
             }
             Thread.sleep(50);
         }
         d.close();
-        throw new IOException("dnsmasq did not start on port " + port);
+        String why = Files.readString(log);
+        Files.deleteIfExists(log);
+        throw new IOException("dnsmasq did not start on port " + port + ": " + why);
     }
 
     HostPort hostPort() {

@@ -150,6 +150,16 @@ final class MemoryJournal implements Journal {
     /** Commits a message like a session would; {@code receivedAt} lets tests age it. Returns its queue id. */
     long submit(String sender, List<String> rcpts, String content, long receivedAt, int ret, String envid,
                 int notify) throws JournalException {
+        return submit(sender, rcpts, content, receivedAt, ret, envid, notify, false);
+    }
+
+    /** As above, for a message that needs SMTPUTF8 (RFC 6531). */
+    long submitUtf8(String sender, List<String> rcpts, String content) throws JournalException {
+        return submit(sender, rcpts, content, System.currentTimeMillis(), Envelope.RET_UNSPECIFIED, "", 0, true);
+    }
+
+    private long submit(String sender, List<String> rcpts, String content, long receivedAt, int ret, String envid,
+                        int notify, boolean smtputf8) throws JournalException {
         BufferPool pool = new BufferPool(256, 8, 1024);
         Envelope env = new Envelope();
         long id = QueueId.next();
@@ -157,7 +167,7 @@ final class MemoryJournal implements Journal {
         ByteBuffer s = ByteBuffer.wrap(Envelope.utf8(sender));
         env.sender(s, 0, s.limit());
         ByteBuffer e = ByteBuffer.wrap(Envelope.utf8(envid));
-        env.mailParameters(content.length(), Envelope.BODY_8BITMIME, false, ret, e, 0, e.limit());
+        env.mailParameters(content.length(), Envelope.BODY_8BITMIME, smtputf8, ret, e, 0, e.limit());
         for (String r : rcpts) {
             ByteBuffer rb = ByteBuffer.wrap(Envelope.utf8(r));
             ByteBuffer orcpt = ByteBuffer.wrap(Envelope.utf8("rfc822;" + r.replace("=", "+3D")));

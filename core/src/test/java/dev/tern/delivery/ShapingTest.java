@@ -82,6 +82,22 @@ class ShapingTest {
     }
 
     @Test
+    void capsConnectionsToAHostSharedBySeveralDomains() throws Exception {
+        a.replyDelayMillis = 20;
+        DeliverySettings s = DeliverySettings.defaults()
+                .withRoutes(Map.of("one.test", List.of(a.hostPort()), "two.test", List.of(a.hostPort())))
+                .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(5))
+                .withLimits(new Limits(4, 100, 0, 0), Map.of(a.hostPort().host(), new Limits(1, 100, 0, 0)));
+        engine = DeliveryEngine.start(RelayConfig.defaults().withDelivery(s), journal);
+        submit("one.test", 6);
+        submit("two.test", 6);
+
+        assertThat(a.take(12, WAIT)).hasSize(12);
+
+        assertThat(a.maxOpen.get()).isEqualTo(1);
+    }
+
+    @Test
     void spacesTransactionsToTheMessageRate() throws Exception {
         start(new Limits(4, 100, 10, 0), Map.of(), 5);
         submit("a.test", 5);
@@ -119,6 +135,10 @@ class ShapingTest {
         submit("a.test", 3);
 
         assertThat(journal.await(os -> os.size() >= 3, WAIT)).isTrue();
+        long end = System.nanoTime() + WAIT.toNanos();
+        while (engine.stats().get("a.test").queued() < 3 && System.nanoTime() < end) {
+            Thread.sleep(10); // the retries are scheduled just after the outcomes are journaled
+        }
 
         DestinationStats s = engine.stats().get("a.test");
         assertThat(s.backedOff(System.currentTimeMillis())).isTrue();

@@ -39,6 +39,7 @@ final class TestSink implements AutoCloseable {
     volatile boolean chunking;
     volatile boolean ehlo = true;
     volatile boolean dsn;
+    volatile boolean smtputf8;
     volatile long size;
     volatile String greeting = "220 sink.test ESMTP";
     volatile long replyDelayMillis;
@@ -191,6 +192,9 @@ final class TestSink implements AutoCloseable {
                     }
                     if (dsn) {
                         sb.append("\r\n250-DSN");
+                    }
+                    if (smtputf8) {
+                        sb.append("\r\n250-SMTPUTF8");
                     }
                     if (size > 0) {
                         sb.append("\r\n250-SIZE ").append(size);

@@ -78,6 +78,56 @@ class SmtpServerTest {
     }
 
     @Test
+    void largeMessageIsStoredIntact() throws IOException {
+        start(TestConfigs.relay(TestConfigs.withMaxMessageSize(TestConfigs.smtp(), 4 << 20)));
+        StringBuilder content = new StringBuilder();
+        for (int i = 0; content.length() < 2_000_000; i++) {
+            content.append(i % 50 == 0 ? "." : "").append("line ").append(i).append(" of a large message\r\n");
+        }
+        try (RawClient c = new RawClient(server.localAddress())) {
+            c.reply();
+            c.send("EHLO me.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+            for (int i = 0; i < 3; i++) {
+                c.reply();
+            }
+            assertThat(c.reply()).startsWith("354");
+            String stuffed = ("\r\n" + content).replace("\r\n.", "\r\n..").substring(2); // RFC 5321 4.5.2
+            c.send(stuffed + ".\r\n");
+            assertThat(c.reply()).startsWith("250 2.0.0 Ok: queued as");
+        }
+        String stored = journal.stored().get(0).bodyText();
+        assertThat(stored.substring(stored.indexOf("\r\n", stored.indexOf("\tfor <")) + 2))
+                .isEqualTo(content.toString());
+    }
+
+    @Test
+    void pipelinedBdatChunksWithCommandsAfterThemAreAllAnswered() throws IOException {
+        start(TestConfigs.relay(TestConfigs.withMaxMessageSize(TestConfigs.smtp(), 4 << 20)));
+        String chunk = ("0123456789".repeat(10) + "\r\n").repeat(3000);
+        StringBuilder batch = new StringBuilder("EHLO me.example\r\nMAIL FROM:<a@example.org>\r\n"
+                + "RCPT TO:<b@example.net>\r\n");
+        for (int i = 0; i < 3; i++) {
+            batch.append("BDAT ").append(chunk.length()).append(i == 2 ? " LAST" : "").append("\r\n").append(chunk);
+        }
+        batch.append("NOOP\r\n".repeat(200)).append("QUIT\r\n");
+        try (RawClient c = new RawClient(server.localAddress())) {
+            c.reply();
+            c.send(batch.toString());
+            assertThat(c.reply()).startsWith("250-");
+            assertThat(c.reply()).startsWith("250 2.1.0");
+            assertThat(c.reply()).startsWith("250 2.1.5");
+            assertThat(c.reply()).startsWith("250 2.0.0 Chunk ok");
+            assertThat(c.reply()).startsWith("250 2.0.0 Chunk ok");
+            assertThat(c.reply()).startsWith("250 2.0.0 Ok: queued as");
+            for (int i = 0; i < 200; i++) {
+                assertThat(c.reply()).isEqualTo("250 2.0.0 Ok");
+            }
+            assertThat(c.reply()).startsWith("221");
+        }
+        assertThat(journal.stored().get(0).bodyText()).endsWith(chunk.repeat(3));
+    }
+
+    @Test
     void connectionOverTotalLimitGets421() throws IOException {
         start(TestConfigs.relay(TestConfigs.withConnections(TestConfigs.smtp(), 2, 10, false)));
         try (RawClient a = new RawClient(server.localAddress()); RawClient b = new RawClient(server.localAddress())) {
@@ -233,6 +283,37 @@ class SmtpServerTest {
         }
         assertThat(journal.stored()).hasSize(1);
         assertThat(server.stats().rejections(RejectReason.LOCAL_ERROR)).isEqualTo(1);
+    }
+
+    @Test
+    void idleSessionsHoldOnlyTheirTwoSmallCommandBuffers() throws IOException {
+        start(TestConfigs.relay(TestConfigs.smtp()));
+        List<RawClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 100; i++) {
+                RawClient c = new RawClient(server.localAddress());
+                clients.add(c);
+                assertThat(c.reply()).startsWith("220");
+            }
+            // 10,000 idle sessions must fit well under 1 GiB: each holds 2 x 4 KiB direct, no 64 KiB body chunk.
+            assertThat(server.commandBuffers().bufferSize()).isEqualTo(4096);
+            assertThat(server.commandBuffers().outstanding()).isEqualTo(200);
+            assertThat(server.bodyBuffers().outstanding()).isZero();
+        } finally {
+            for (RawClient c : clients) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void refusesToStartWithUnusableHostname() {
+        SmtpSettings s = TestConfigs.smtp();
+        SmtpSettings bad = new SmtpSettings("bad host", s.maxCommandLine(), s.maxMessageSize(), s.maxDataLine(),
+                s.maxRecipients(), s.maxConnections(), s.maxConnectionsPerClient(), s.limitMynetworks(),
+                s.maxErrors(), s.pregreetDelay(), s.commandTimeout(), s.dataTimeout(), s.bareLineEndings());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SmtpServer.start(TestConfigs.relay(bad), journal))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hostname");
     }
 
     @Test

@@ -39,6 +39,12 @@ public final class TestConfigs {
                 s.maxErrors(), pregreet, command, data, s.bareLineEndings());
     }
 
+    public static SmtpSettings withMaxMessageSize(SmtpSettings s, long max) {
+        return new SmtpSettings(s.hostname(), s.maxCommandLine(), max, s.maxDataLine(),
+                s.maxRecipients(), s.maxConnections(), s.maxConnectionsPerClient(), s.limitMynetworks(),
+                s.maxErrors(), s.pregreetDelay(), s.commandTimeout(), s.dataTimeout(), s.bareLineEndings());
+    }
+
     public static SmtpSettings withPolicy(SmtpSettings s, LineEndingPolicy p) {
         return new SmtpSettings(s.hostname(), s.maxCommandLine(), s.maxMessageSize(), s.maxDataLine(),
                 s.maxRecipients(), s.maxConnections(), s.maxConnectionsPerClient(), s.limitMynetworks(),

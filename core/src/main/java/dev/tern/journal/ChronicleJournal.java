@@ -1,0 +1,251 @@
+package dev.tern.journal;
+
+import dev.tern.config.JournalSettings;
+import dev.tern.message.Envelope;
+import dev.tern.message.MessageBody;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+import net.openhft.chronicle.bytes.SyncMode;
+import net.openhft.chronicle.queue.RollCycle;
+import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link Journal} on Chronicle Queue: one directory of cycle files (one per roll interval) holding typed records
+ * (see {@link RecordCodec}), written by one {@link JournalWriter} thread with group commit, replayed at open by
+ * {@link Recovery}. Old cycles are deleted once their messages are final, pending ones being carried forward first.
+ *
+ * <p>Threading: every method may be called from any thread (virtual ones included); writes block the caller until
+ * durable. Ownership: the journal owns its directory exclusively while open (an OS file lock on {@code tern.lock}
+ * refuses a second writer); {@link JournalReader} may read it meanwhile from another process.
+ */
+public final class ChronicleJournal implements Journal {
+    private static final Logger LOG = LoggerFactory.getLogger(ChronicleJournal.class);
+    static final String LOCK_FILE = "tern.lock";
+
+    private final Path dir;
+    private final SingleChronicleQueue queue;
+    private final JournalIndex index;
+    private final JournalWriter writer;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private volatile boolean closed;
+
+    private ChronicleJournal(Path dir, SingleChronicleQueue queue, JournalIndex index, JournalWriter writer,
+                             FileChannel lockChannel, FileLock lock) {
+        this.dir = dir;
+        this.queue = queue;
+        this.index = index;
+        this.writer = writer;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+    }
+
+    /** Opens (creating if needed) the journal in {@code dataDir}, replays it and starts the writer thread. */
+    public static ChronicleJournal open(Path dataDir, JournalSettings settings) throws JournalException {
+        return open(dataDir, settings, InstantSource.system());
+    }
+
+    /** As {@link #open(Path, JournalSettings)} with the clock that decides cycle rolls (tests pass a fake one). */
+    public static ChronicleJournal open(Path dataDir, JournalSettings settings, InstantSource clock)
+            throws JournalException {
+        Objects.requireNonNull(settings, "settings");
+        List<String> problems = settings.problems();
+        if (!problems.isEmpty()) {
+            throw new JournalException("invalid journal settings: " + String.join("; ", problems));
+        }
+        FileChannel lockChannel = null;
+        SingleChronicleQueue queue = null;
+        try {
+            Files.createDirectories(dataDir);
+            lockChannel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE);
+            FileLock lock = tryLock(lockChannel);
+            if (lock == null) {
+                throw new JournalException("journal " + dataDir + " is in use by another process");
+            }
+            queue = builder(dataDir, settings.rollInterval(), settings.maxRecordBytes(), clock).build();
+            JournalIndex index = new JournalIndex();
+            JournalWriter writer = new JournalWriter(queue, dataDir, settings, index);
+            Recovery.Result r = Recovery.replay(queue, index, writer::knownCycle);
+            LOG.info("journal {} opened: {} records replayed, {} unreadable, {} messages pending", dataDir,
+                    r.records(), r.skipped(), index.size());
+            writer.start();
+            return new ChronicleJournal(dataDir, queue, index, writer, lockChannel, lock);
+        } catch (JournalException e) {
+            closeQuietly(queue, lockChannel);
+            throw e;
+        } catch (IOException | RuntimeException | InternalError e) {
+            closeQuietly(queue, lockChannel);
+            throw new JournalException("cannot open journal " + dataDir + ": " + e, e);
+        }
+    }
+
+    /** Null when another process, or another journal in this JVM, holds the lock. */
+    private static FileLock tryLock(FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock();
+        } catch (OverlappingFileLockException e) {
+            return null;
+        }
+    }
+
+    /** The Chronicle queue as Tern configures it; shared with {@link JournalReader}. */
+    static SingleChronicleQueueBuilder builder(Path dir, Duration rollInterval, long maxRecordBytes,
+                                               InstantSource clock) {
+        return SingleChronicleQueueBuilder.binary(dir)
+                .rollCycle(rollCycle(rollInterval))
+                .blockSize(blockSize(maxRecordBytes))
+                .timeProvider(clock::millis)
+                // Durability is the writer's fdatasync per batch; Chronicle's own msync would only add work.
+                .syncMode(SyncMode.NONE);
+    }
+
+    /** Chronicle caps a document at a quarter of the block: size the block for the largest record plus headers. */
+    static long blockSize(long maxRecordBytes) {
+        long need = 4 * (maxRecordBytes + 4096);
+        return Math.max(1L << 20, Long.highestOneBit(need - 1) << 1);
+    }
+
+    static RollCycle rollCycle(Duration d) {
+        long minutes = d.toMinutes();
+        if (minutes == 5) {
+            return RollCycles.FIVE_MINUTELY;
+        } else if (minutes == 10) {
+            return RollCycles.TEN_MINUTELY;
+        } else if (minutes == 20) {
+            return RollCycles.TWENTY_MINUTELY;
+        } else if (minutes == 30) {
+            return RollCycles.HALF_HOURLY;
+        } else if (minutes == 60) {
+            return RollCycles.FAST_HOURLY;
+        } else if (minutes == 120) {
+            return RollCycles.TWO_HOURLY;
+        } else if (minutes == 240) {
+            return RollCycles.FOUR_HOURLY;
+        } else if (minutes == 360) {
+            return RollCycles.SIX_HOURLY;
+        } else if (minutes == 1440) {
+            return RollCycles.FAST_DAILY;
+        }
+        throw new IllegalArgumentException("unsupported roll interval " + d);
+    }
+
+    @Override
+    public void commit(Envelope envelope, MessageBody body) throws JournalException {
+        writer.submit(WriteRequest.message(envelope, body));
+    }
+
+    @Override
+    public void record(List<Outcome> outcomes) throws JournalException {
+        if (outcomes.isEmpty()) {
+            return;
+        }
+        writer.submit(WriteRequest.outcomes(List.copyOf(outcomes)));
+    }
+
+    @Override
+    public List<QueuedMessage> pending() {
+        return index.snapshot();
+    }
+
+    @Override
+    public Optional<QueuedMessage> find(long queueId) {
+        return index.find(queueId);
+    }
+
+    @Override
+    public void onCommitted(Consumer<QueuedMessage> listener) {
+        writer.addListener(Objects.requireNonNull(listener));
+    }
+
+    @Override
+    public void readBody(long queueId, Consumer<ByteBuffer> consumer) throws JournalException {
+        readBody(index, queueId, consumer);
+    }
+
+    /** Shared with {@link JournalReader}. A compaction may move the body meanwhile: look it up again then. */
+    static void readBody(JournalIndex index, long queueId, Consumer<ByteBuffer> consumer) throws JournalException {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            JournalIndex.BodyLocation loc = index.location(queueId);
+            if (loc == null) {
+                throw new JournalException("message " + queueId + " is not queued");
+            }
+            try {
+                BodyMapping.stream(loc.file(), loc.offset(), loc.length(), consumer);
+                return;
+            } catch (NoSuchFileException e) {
+                LOG.debug("body of {} moved during read, retrying", queueId);
+            } catch (IOException e) {
+                throw new JournalException("cannot read message " + queueId + ": " + e, e);
+            }
+        }
+        throw new JournalException("message " + queueId + " kept moving while being read");
+    }
+
+    /**
+     * Runs a compaction now on the writer thread (normally it runs when a cycle rolls or messages become final);
+     * for tests and {@code tern queue} maintenance.
+     */
+    void compact() throws JournalException {
+        writer.submit(WriteRequest.compact());
+    }
+
+    /** The queue's directory. */
+    public Path directory() {
+        return dir;
+    }
+
+    @Override
+    public JournalStats stats() {
+        return new JournalStats(writer.messagesCommitted(), writer.syncs(), writer.failures(), index.size());
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        writer.close();
+        try {
+            lock.release();
+        } catch (IOException e) {
+            LOG.debug("releasing journal lock: {}", e.toString());
+        }
+        closeQuietly(queue, lockChannel);
+    }
+
+    private static void closeQuietly(SingleChronicleQueue queue, FileChannel lockChannel) {
+        try {
+            if (queue != null) {
+                queue.close();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("closing journal queue: {}", e.toString());
+        }
+        try {
+            if (lockChannel != null) {
+                lockChannel.close();
+            }
+        } catch (IOException e) {
+            LOG.debug("closing journal lock: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,580 @@
+package dev.tern.journal;
+
+import dev.tern.config.JournalSettings;
+import dev.tern.message.EnvelopeRecord;
+import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.TableStoreWriteLock;
+import net.openhft.chronicle.queue.impl.single.WriteLock;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.jctools.queues.MpscUnboundedXaddArrayQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The journal's single writer: one platform thread that owns the Chronicle appender. Callers enqueue
+ * {@link WriteRequest}s on a lock-free MPSC queue and park; the writer drains up to {@code maxBatch} of them, appends
+ * one document each, makes the batch durable with one {@code fdatasync} per cycle file touched (group commit), updates
+ * the {@link JournalIndex}, tells the commit listeners and wakes the callers.
+ *
+ * <p>Why {@code FileChannel.force} and not Chronicle's {@code sync()}: under {@code SyncMode.SYNC} Chronicle msyncs
+ * only the current mapped chunk; {@code fdatasync} on the cycle file writes back every dirty page of it, whichever
+ * chunk or mapping dirtied it. A new cycle file is also made durable in its directory (fsync of the directory).
+ *
+ * <p>Failures (disk full surfaces as {@link InternalError} from a SIGBUS on a mapped page, an unwritable or vanished
+ * directory as an exception from Chronicle) fail only the request being written: its half document is rolled back,
+ * the appender is dropped and re-created for the next request, and the thread keeps serving.
+ *
+ * <p>Threading: {@link #submit} from any thread; everything else runs on the writer thread.
+ */
+final class JournalWriter implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(JournalWriter.class);
+    /** Busy polls before parking: enough to catch a burst, short enough not to starve sessions on 2 cores. */
+    private static final int SPINS = 200;
+    /** Parked writers wake this often to roll and compact even when no mail arrives. */
+    private static final long HOUSEKEEPING_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    /** After a failed compaction (disk full, say) wait this long before the next try. */
+    private static final long COMPACT_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final MethodHandle WRITE_LOCK = findWriteLock();
+
+    private final SingleChronicleQueue queue;
+    private final Path dir;
+    private final JournalSettings settings;
+    private final JournalIndex index;
+    private final List<Consumer<QueuedMessage>> listeners = new CopyOnWriteArrayList<>();
+    private final MpscUnboundedXaddArrayQueue<WriteRequest> requests = new MpscUnboundedXaddArrayQueue<>(1024);
+    private final WriteRequest[] batch;
+    private final Thread thread;
+
+    /** Open channels of cycle files for fdatasync, by cycle; only the writer thread touches them. */
+    private final Map<Integer, FileChannel> channels = new HashMap<>();
+    /** Cycle files by cycle, as the appender reported them. */
+    private final Map<Integer, Path> cycleFiles = new HashMap<>();
+
+    private ExcerptAppender appender;
+    private volatile boolean running = true;
+    private volatile boolean parked;
+
+    private volatile long messagesCommitted;
+    private volatile long syncs;
+    private volatile long failures;
+
+    private int lastPlannedCycle = Integer.MIN_VALUE;
+    private boolean finishedSincePlan = true;
+    private long nextCompactNanos;
+
+    JournalWriter(SingleChronicleQueue queue, Path dir, JournalSettings settings, JournalIndex index) {
+        this.queue = queue;
+        this.dir = dir;
+        this.settings = settings;
+        this.index = index;
+        this.batch = new WriteRequest[settings.maxBatch()];
+        this.thread = Thread.ofPlatform().name("tern-journal-writer").daemon(true).unstarted(this);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Cycles replayed at open, so the writer knows which files it did not create. */
+    void knownCycle(int cycle, Path file) {
+        cycleFiles.put(cycle, file);
+    }
+
+    void addListener(Consumer<QueuedMessage> listener) {
+        listeners.add(listener);
+    }
+
+    long messagesCommitted() {
+        return messagesCommitted;
+    }
+
+    long syncs() {
+        return syncs;
+    }
+
+    long failures() {
+        return failures;
+    }
+
+    /** Enqueues {@code r}, wakes the writer if it is parked and waits until {@code r} is done. */
+    void submit(WriteRequest r) throws JournalException {
+        if (!running) {
+            throw new JournalException("journal is closed");
+        }
+        requests.offer(r);
+        if (parked) {
+            LockSupport.unpark(thread);
+        }
+        if (!running && thread.getState() == Thread.State.TERMINATED) {
+            failRemaining(); // raced with close(): nobody else will complete it
+        }
+        r.await();
+    }
+
+    /** Stops the writer after the requests already queued, and waits for it. */
+    void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        failRemaining();
+    }
+
+    @Override
+    public void run() {
+        int idle = 0;
+        while (true) {
+            int n = 0;
+            WriteRequest next;
+            while (n < batch.length && (next = requests.relaxedPoll()) != null) {
+                batch[n++] = next;
+            }
+            if (n == 0) {
+                if (!running) {
+                    break;
+                }
+                if (++idle < SPINS) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                idle = 0;
+                parked = true;
+                if (requests.isEmpty() && running) {
+                    LockSupport.parkNanos(this, HOUSEKEEPING_NANOS);
+                }
+                parked = false;
+                housekeeping();
+                continue;
+            }
+            idle = 0;
+            try {
+                process(n);
+            } catch (Throwable t) {
+                LOG.error("journal writer: unexpected failure, batch failed", t);
+                for (int i = 0; i < n; i++) {
+                    if (!batch[i].isDone()) {
+                        fail(batch[i], t);
+                    }
+                }
+            }
+            Arrays.fill(batch, 0, n, null);
+            housekeeping();
+        }
+        closeAppender();
+        for (FileChannel ch : channels.values()) {
+            closeQuietly(ch);
+        }
+        channels.clear();
+        failRemaining();
+    }
+
+    private void process(int n) {
+        List<Integer> touched = new ArrayList<>(2);
+        boolean anyAppended = false;
+        for (int i = 0; i < n; i++) {
+            WriteRequest r = batch[i];
+            try {
+                switch (r.kind) {
+                    case MESSAGE -> appendMessage(r);
+                    case OUTCOMES -> appendOutcomes(r);
+                    case COMPACT -> {
+                        continue; // runs after the batch is durable
+                    }
+                }
+                anyAppended = true;
+                if (!touched.contains(r.cycle)) {
+                    touched.add(r.cycle);
+                }
+            } catch (JournalException e) {
+                fail(r, e);
+            } catch (Throwable t) {
+                LOG.warn("journal append failed: {}", t.toString());
+                recoverAppender();
+                fail(r, t);
+            }
+        }
+        if (anyAppended) {
+            try {
+                makeDurable(touched, settings.durability() == Durability.SYNC);
+            } catch (Throwable t) {
+                LOG.warn("journal sync failed: {}", t.toString());
+                for (int i = 0; i < n; i++) {
+                    if (!batch[i].isDone() && batch[i].kind != WriteRequest.Kind.COMPACT) {
+                        fail(batch[i], t);
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            WriteRequest r = batch[i];
+            if (r.isDone() || r.kind == WriteRequest.Kind.COMPACT) {
+                continue;
+            }
+            if (r.kind == WriteRequest.Kind.MESSAGE) {
+                index.put(r.stored);
+                messagesCommitted++;
+                notifyListeners(r.stored);
+            } else if (index.apply(r.outcomes) > 0) {
+                finishedSincePlan = true;
+            }
+            r.complete(null);
+        }
+        for (int i = 0; i < n; i++) {
+            WriteRequest r = batch[i];
+            if (r.kind == WriteRequest.Kind.COMPACT) {
+                try {
+                    compact();
+                    r.complete(null);
+                } catch (Throwable t) {
+                    fail(r, t);
+                }
+            }
+        }
+    }
+
+    private void appendMessage(WriteRequest r) throws JournalException {
+        byte[] envArray = r.envelope.array();
+        int envLength = r.envelope.length();
+        EnvelopeRecord rec;
+        try {
+            rec = EnvelopeRecord.decode(ByteBuffer.wrap(envArray, 0, envLength));
+        } catch (IllegalArgumentException e) {
+            throw new JournalException("malformed envelope: " + e.getMessage(), e);
+        }
+        if (rec.recipients().isEmpty()) {
+            throw new JournalException("envelope has no recipients");
+        }
+        if (index.contains(rec.queueId())) {
+            throw new JournalException("queue id " + rec.queueId() + " is already queued");
+        }
+        long bodyLength = 0;
+        for (ByteBuffer chunk : r.body.chunks()) {
+            bodyLength += chunk.remaining();
+        }
+        if (envLength + bodyLength > settings.maxRecordBytes()) {
+            throw new JournalException("message of " + (envLength + bodyLength) + " bytes exceeds the journal's limit");
+        }
+        ExcerptAppender app = appender();
+        long bodyOffset;
+        DocumentContext dc = app.writingDocument();
+        try {
+            Bytes<?> b = dc.wire().bytes();
+            RecordCodec.writeMessageHead(b, rec.queueId(), envArray, envLength, bodyLength);
+            bodyOffset = b.writePosition();
+            for (ByteBuffer chunk : r.body.chunks()) {
+                RecordCodec.writeBody(b, chunk);
+            }
+        } catch (Throwable t) {
+            rollback(dc);
+            throw t;
+        }
+        dc.close();
+        StoredMessage m = new StoredMessage(rec, Arrays.copyOf(envArray, envLength));
+        placeAppended(m, app, bodyOffset, bodyLength);
+        r.stored = m;
+        r.cycle = m.cycle;
+    }
+
+    private void appendOutcomes(WriteRequest r) throws JournalException {
+        for (Outcome o : r.outcomes) {
+            if (o.recipientIndex() < 0 || o.recipientIndex() > 0xFFFF || o.kind() == null) {
+                throw new JournalException("invalid outcome " + o);
+            }
+        }
+        ExcerptAppender app = appender();
+        DocumentContext dc = app.writingDocument();
+        try {
+            RecordCodec.writeOutcomes(dc.wire().bytes(), r.outcomes);
+        } catch (Throwable t) {
+            rollback(dc);
+            throw t;
+        }
+        dc.close();
+        r.cycle = cycleOf(app);
+        fileOf(r.cycle, app);
+    }
+
+    /** Copies a pending message out of an old cycle into the current one, delivery state included. */
+    private StoredMessage appendCarried(StoredMessage old) throws IOException {
+        ExcerptAppender app = appender();
+        long[] bodyOffset = new long[1];
+        DocumentContext dc = app.writingDocument();
+        try {
+            Bytes<?> b = dc.wire().bytes();
+            RecordCodec.writeCarriedHead(b, old);
+            bodyOffset[0] = b.writePosition();
+            BodyMapping.stream(old.file, old.bodyOffset, old.bodyLength, piece -> RecordCodec.writeBody(b, piece));
+        } catch (Throwable t) {
+            rollback(dc);
+            throw t;
+        }
+        dc.close();
+        StoredMessage m = new StoredMessage(old.envelope, old.envelopeBytes);
+        System.arraycopy(old.states, 0, m.states, 0, old.states.length);
+        m.attempts = old.attempts;
+        m.nextAttemptMillis = old.nextAttemptMillis;
+        m.lastDetail = old.lastDetail;
+        placeAppended(m, app, bodyOffset[0], old.bodyLength);
+        return m;
+    }
+
+    private void placeAppended(StoredMessage m, ExcerptAppender app, long bodyOffset, long bodyLength) {
+        m.cycle = cycleOf(app);
+        m.file = fileOf(m.cycle, app);
+        m.bodyOffset = bodyOffset;
+        m.bodyLength = bodyLength;
+        m.recordBytes = m.envelopeBytes.length + bodyLength;
+    }
+
+    private int cycleOf(ExcerptAppender app) {
+        return queue.rollCycle().toCycle(app.lastIndexAppended());
+    }
+
+    private Path fileOf(int cycle, ExcerptAppender app) {
+        Path f = cycleFiles.get(cycle);
+        if (f == null) {
+            f = app.currentFile().toPath();
+            cycleFiles.put(cycle, f);
+            index.cycleSeen(cycle, f);
+        }
+        return f;
+    }
+
+    /**
+     * fdatasyncs every cycle file the batch wrote to (several if it crossed a roll); a file synced for the first
+     * time also gets its directory entry synced. Under {@link Durability#OS} only the bookkeeping is done.
+     */
+    private void makeDurable(List<Integer> cycles, boolean force) throws IOException {
+        for (int c : cycles) {
+            FileChannel ch = channels.get(c);
+            boolean fresh = ch == null;
+            if (fresh) {
+                ch = FileChannel.open(cycleFiles.get(c), StandardOpenOption.WRITE);
+                channels.put(c, ch);
+            }
+            if (force) {
+                ch.force(false);
+                if (fresh) {
+                    syncDirectory();
+                }
+            }
+        }
+        if (force) {
+            syncs++;
+        }
+        int newest = Integer.MIN_VALUE;
+        for (int c : cycles) {
+            newest = Math.max(newest, c);
+        }
+        // Older cycles receive no more appends: their channels are no longer needed.
+        var it = channels.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (e.getKey() < newest) {
+                closeQuietly(e.getValue());
+                it.remove();
+            }
+        }
+    }
+
+    private void syncDirectory() throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+
+    private void housekeeping() {
+        if (!running || System.nanoTime() - nextCompactNanos < 0) {
+            return;
+        }
+        int current = queue.cycle();
+        if (current == lastPlannedCycle && !finishedSincePlan) {
+            return;
+        }
+        try {
+            compact();
+        } catch (Throwable t) {
+            LOG.warn("journal compaction failed, retrying later: {}", t.toString());
+            recoverAppender();
+            nextCompactNanos = System.nanoTime() + COMPACT_RETRY_NANOS;
+        }
+    }
+
+    /**
+     * Drops old cycles (see {@link JournalIndex#plan}): carries their pending messages forward, makes the copies
+     * durable, then deletes the files. A crash in between leaves both copies; replay keeps the later one.
+     */
+    private void compact() throws IOException {
+        int current = queue.cycle();
+        JournalIndex.CompactionPlan plan = index.plan(current, settings.compactRatio());
+        lastPlannedCycle = current;
+        finishedSincePlan = false;
+        if (plan == null) {
+            return;
+        }
+        List<StoredMessage> carried = new ArrayList<>(plan.carry().size());
+        List<Integer> touched = new ArrayList<>(1);
+        for (StoredMessage old : plan.carry()) {
+            StoredMessage m = appendCarried(old);
+            carried.add(m);
+            if (!touched.contains(m.cycle)) {
+                touched.add(m.cycle);
+            }
+        }
+        if (!carried.isEmpty()) {
+            makeDurable(touched, true);
+        }
+        for (StoredMessage m : carried) {
+            index.put(m);
+        }
+        for (int i = 0; i < plan.cycles().size(); i++) {
+            int c = plan.cycles().get(i);
+            FileChannel ch = channels.remove(c);
+            if (ch != null) {
+                closeQuietly(ch);
+            }
+            Path f = plan.files().get(i);
+            if (f != null) {
+                Files.deleteIfExists(f);
+            }
+            cycleFiles.remove(c);
+            index.forgetCycle(c);
+        }
+        syncDirectory();
+        queue.refreshDirectoryListing();
+        LOG.info("journal compacted cycles {} ({} pending messages carried forward)", plan.cycles(), carried.size());
+    }
+
+    private ExcerptAppender appender() {
+        if (appender == null) {
+            appender = queue.createAppender();
+        }
+        return appender;
+    }
+
+    private static void rollback(DocumentContext dc) {
+        try {
+            dc.rollbackOnClose();
+            dc.close();
+        } catch (Throwable t) {
+            LOG.warn("journal rollback failed: {}", t.toString());
+        }
+    }
+
+    /**
+     * After a failed append the appender may be mid-document: drop it (a new one is made for the next request) and
+     * release Chronicle's write and append locks if this process still holds them. Chronicle leaves its write lock
+     * held when {@code writingDocument()} itself fails (e.g. the next cycle file cannot be created), and would then
+     * wait its full lock timeout on the next write. This thread is the only appender in the process, so a lock held
+     * by this process is a leftover of the failed write.
+     */
+    private void recoverAppender() {
+        closeAppender();
+        releaseIfHeldByThisProcess(writeLock());
+        releaseIfHeldByThisProcess(queue.appendLock());
+    }
+
+    private WriteLock writeLock() {
+        if (WRITE_LOCK == null) {
+            return null;
+        }
+        try {
+            return (WriteLock) WRITE_LOCK.invoke(queue);
+        } catch (Throwable t) {
+            LOG.warn("cannot reach Chronicle's write lock: {}", t.toString());
+            return null;
+        }
+    }
+
+    private static void releaseIfHeldByThisProcess(WriteLock lock) {
+        try {
+            if (lock instanceof TableStoreWriteLock t && lock.isLockedByCurrentProcess(pid -> { })) {
+                LOG.warn("releasing a Chronicle lock left held by a failed write");
+                t.forceUnlock();
+            }
+        } catch (Throwable t) {
+            LOG.warn("journal lock check failed: {}", t.toString());
+        }
+    }
+
+    /** {@code SingleChronicleQueue.writeLock()} is package-private; it guards every append. */
+    private static MethodHandle findWriteLock() {
+        try {
+            Method m = SingleChronicleQueue.class.getDeclaredMethod("writeLock");
+            m.setAccessible(true);
+            return MethodHandles.lookup().unreflect(m);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.warn("Chronicle's write lock is not reachable; a failed write may hold it until its timeout: {}",
+                    e.toString());
+            return null;
+        }
+    }
+
+    private void closeAppender() {
+        if (appender != null) {
+            try {
+                appender.close();
+            } catch (Throwable t) {
+                LOG.warn("journal appender close failed: {}", t.toString());
+            }
+            appender = null;
+        }
+    }
+
+    private void notifyListeners(StoredMessage m) {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        QueuedMessage snapshot = m.snapshot();
+        for (Consumer<QueuedMessage> l : listeners) {
+            try {
+                l.accept(snapshot);
+            } catch (Throwable t) {
+                LOG.error("journal commit listener failed", t);
+            }
+        }
+    }
+
+    private void fail(WriteRequest r, Throwable t) {
+        failures++;
+        r.complete(t);
+    }
+
+    private synchronized void failRemaining() {
+        WriteRequest r;
+        while ((r = requests.poll()) != null) {
+            r.complete(new JournalException("journal is closed"));
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            LOG.debug("closing a cycle file channel: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.tern.journal;
+
+import dev.tern.buffer.BufferPool;
+import dev.tern.config.JournalSettings;
+import dev.tern.message.Envelope;
+import dev.tern.message.MessageBody;
+import dev.tern.message.QueueId;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+
+/**
+ * The child JVM of the crash tests (started by {@link ChildJvm}, killed by its parent).
+ * <ul>
+ *   <li>{@code load DIR THREADS}: commits messages from THREADS platform threads until killed, printing
+ *       {@code ACK <id>} for each commit that returned;</li>
+ *   <li>{@code tear DIR N}: commits N messages, closes the journal, then starts a message document and halts the
+ *       JVM in the middle of it (a torn tail, with Chronicle's append lock held by a dead process).</li>
+ * </ul>
+ * Bodies are a function of the queue id ({@link #content}) so the parent can verify them.
+ */
+public final class JournalChild {
+    private JournalChild() {
+    }
+
+    static byte[] content(long id) {
+        return TestMessages.content(id, 200 + (int) Long.remainderUnsigned(id, 30_000));
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[1]);
+        PrintStream out = new PrintStream(System.out, false, StandardCharsets.US_ASCII);
+        switch (args[0]) {
+            case "load" -> load(dir, Integer.parseInt(args[2]), out);
+            case "tear" -> tear(dir, Integer.parseInt(args[2]), out);
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    private static void load(Path dir, int threads, PrintStream out) throws Exception {
+        BufferPool pool = new BufferPool(8192, 512, 512);
+        ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults());
+        synchronized (out) {
+            out.println("READY");
+            out.flush();
+        }
+        for (int t = 0; t < threads; t++) {
+            Thread.ofPlatform().start(() -> {
+                while (true) {
+                    long id = QueueId.next();
+                    Envelope e = TestMessages.envelope(id, "s@example.org", "a@example.com", "b@example.com");
+                    MessageBody b = TestMessages.body(pool, content(id));
+                    try {
+                        j.commit(e, b);
+                        synchronized (out) {
+                            out.println("ACK " + id);
+                            out.flush();
+                        }
+                    } catch (JournalException ex) {
+                        synchronized (out) {
+                            out.println("FAIL " + id + " " + ex.getMessage());
+                            out.flush();
+                        }
+                    } finally {
+                        b.release();
+                    }
+                }
+            });
+        }
+        Thread.sleep(Long.MAX_VALUE);
+    }
+
+    private static void tear(Path dir, int n, PrintStream out) throws Exception {
+        BufferPool pool = new BufferPool(8192, 64, 64);
+        JournalSettings settings = JournalSettings.defaults();
+        try (ChronicleJournal j = ChronicleJournal.open(dir, settings)) {
+            for (int i = 0; i < n; i++) {
+                long id = QueueId.next();
+                MessageBody b = TestMessages.body(pool, content(id));
+                try {
+                    j.commit(TestMessages.envelope(id, "s@example.org", "a@example.com"), b);
+                } finally {
+                    b.release();
+                }
+                out.println("ACK " + id);
+            }
+        }
+        SingleChronicleQueue q = ChronicleJournal.builder(dir, settings.rollInterval(), settings.maxRecordBytes(),
+                InstantSource.system()).build();
+        ExcerptAppender app = q.createAppender();
+        DocumentContext dc = app.writingDocument();
+        Bytes<?> b = dc.wire().bytes();
+        long id = QueueId.next();
+        Envelope e = TestMessages.envelope(id, "s@example.org", "a@example.com");
+        RecordCodec.writeMessageHead(b, id, e.array(), e.length(), 100_000);
+        b.write(new byte[5000]);
+        out.println("TORN " + id);
+        out.flush();
+        Runtime.getRuntime().halt(0);
+    }
+}
