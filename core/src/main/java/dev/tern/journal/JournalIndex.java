@@ -129,10 +129,12 @@ final class JournalIndex {
     }
 
     /**
-     * Picks the longest run of oldest cycles, all before {@code currentCycle}, whose still-pending bytes are at most
-     * {@code ratio} of their message bytes (a cycle with no pending message always qualifies). Only whole prefixes
-     * are dropped: an outcome record lives in a later cycle than its message, so a pending message's state is
-     * always rebuilt from cycles at or after its home cycle. Returns null when there is nothing to drop.
+     * Picks the longest run of oldest cycles, all before {@code currentCycle}, that may go: a run without pending
+     * messages always may; a run with some may go, its pending messages being carried forward, if their bytes are at
+     * most {@code ratio} of the run's message bytes and the run ends before the previous cycle (mail accepted just
+     * before a roll gets a whole cycle to be delivered before it is copied). Only whole prefixes are dropped: an
+     * outcome record lives in a later cycle than its message, so a pending message's state is always rebuilt from
+     * cycles at or after its home cycle. Returns null when there is nothing to drop.
      */
     synchronized CompactionPlan plan(int currentCycle, double ratio) {
         long total = 0;
@@ -144,7 +146,7 @@ final class JournalIndex {
             total += e.getValue().messageBytes;
             live += e.getValue().liveBytes;
             prefix.add(e.getKey());
-            if (live == 0 || live <= ratio * total) {
+            if (live == 0 || (e.getKey() < currentCycle - 1 && live <= ratio * total)) {
                 best = i;
             }
             i++;

@@ -174,4 +174,26 @@ class ChronicleJournalTest {
             assertThat(s.pendingMessages()).isEqualTo(2);
         }
     }
+
+    @Test
+    void osDurabilityAcknowledgesWithoutSyncing() throws Exception {
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults().withDurability(Durability.OS))) {
+            long id = commit(j, TestMessages.content(11, 100), "a@example.com");
+            assertThat(j.find(id)).isPresent();
+            assertThat(j.stats().syncs()).isZero();
+        }
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+            assertThat(j.pending()).hasSize(1);
+        }
+    }
+
+    @Test
+    void messageLargerThanTheRecordLimitIsRefusedAndTheJournalCarriesOn() throws Exception {
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults().withMaxRecordBytes(64 << 10))) {
+            assertThatThrownBy(() -> commit(j, TestMessages.content(12, 100_000), "a@example.com"))
+                    .isInstanceOf(JournalException.class).hasMessageContaining("exceeds");
+            long id = commit(j, TestMessages.content(13, 60_000), "a@example.com");
+            assertThat(j.pending()).extracting(QueuedMessage::queueId).containsExactly(id);
+        }
+    }
 }
