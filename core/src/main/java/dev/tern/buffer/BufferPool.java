@@ -57,7 +57,13 @@ public final class BufferPool {
                 overflow.decrementAndGet();
                 return null;
             }
-            b = ByteBuffer.allocateDirect(bufferSize);
+            try {
+                b = ByteBuffer.allocateDirect(bufferSize);
+            } catch (OutOfMemoryError e) {
+                // -XX:MaxDirectMemorySize reached: a local resource failure like an empty pool, not a crash.
+                overflow.decrementAndGet();
+                return null;
+            }
         }
         outstanding.incrementAndGet();
         return b.clear();

@@ -1,0 +1,453 @@
+#!/usr/bin/env bash
+# Tern vs Postfix vs Haraka in one run: the same load against each server in turn, relaying to the same sink.
+#
+#   bench/peers/compare.sh                 full run (3 runs per server and scenario, medians; < 30 min)
+#   SCALE=0.05 RUNS=1 bench/peers/compare.sh   smoke run (a minute or two)
+#   bench/peers/compare.sh jvm-flags       Tern only: JVM defaults vs core/jvm.options on the 1 KiB scenario
+#
+# Environment (all optional):
+#   SCALE=1             multiplies every message and connection count (idle sessions included)
+#   RUNS=3              runs per server and scenario; the table shows medians
+#   SERVERS="tern postfix haraka"   SCENARIOS="small small-nopipe medium large idle smtp-source"
+#   WORK=target/peers-work          scratch (queues, logs, Haraka install); RESULTS=$WORK/results/<time>
+#   WRITE_DOCS=1 (full run) / 0     write the report into docs/benchmarks.md (or docs/tuning.md for jvm-flags)
+#   DURABILITY=sync     Tern's --durability
+# Loopback only. Every wait is bounded; every process started here is stopped on exit, Ctrl-C included.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$ROOT/bench/peers
+MODE=${1:-compare}
+SCALE=${SCALE:-1}
+RUNS=${RUNS:-3}
+SERVERS=${SERVERS:-tern postfix haraka}
+SCENARIOS=${SCENARIOS:-small small-nopipe medium large idle smtp-source}
+DURABILITY=${DURABILITY:-sync}
+WORK=${WORK:-$ROOT/target/peers-work}  # under target/: ./tern ignores it when checking for a stale build
+RESULTS=${RESULTS:-$WORK/results/$(date -u +%Y%m%dT%H%M%SZ)-$MODE}
+if [ -z "${WRITE_DOCS:-}" ]; then
+    WRITE_DOCS=$([ "$SCALE" = 1 ] && [ "$RUNS" -ge 3 ] && echo 1 || echo 0)
+fi
+HARAKA_VERSION=${HARAKA_VERSION:-3}
+DRAIN_SECONDS=${DRAIN_SECONDS:-120}    # longest wait for the sink to see every acknowledged message
+START_SECONDS=${START_SECONDS:-60}     # longest wait for a server's 220
+
+log() { printf '%s compare: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# Scaled count, at least MIN (default 1).
+scaled() { python3 -c "import sys; print(max(int(sys.argv[3]), round(float(sys.argv[1]) * float(sys.argv[2]))))" \
+    "$1" "$SCALE" "${2:-1}"; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Process bookkeeping: every background process is recorded and killed on exit.
+PIDS=()
+POSTFIX_CONF=""
+cleanup() {
+    local pid
+    [ -n "$POSTFIX_CONF" ] && postfix -c "$POSTFIX_CONF" stop >/dev/null 2>&1 || true
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    done
+    sleep 0.5
+    for pid in "${PIDS[@]:-}"; do
+        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+stop_pid() { # stop_pid PID: TERM, then KILL after 10 s
+    local pid=$1 i
+    kill "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for_220() { # wait_for_220 PORT SECONDS
+    python3 - "$1" "$2" <<'EOF'
+import socket, sys, time
+port, limit = int(sys.argv[1]), float(sys.argv[2])
+deadline = time.monotonic() + limit
+while time.monotonic() < deadline:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+            s.settimeout(5)
+            if s.recv(512).startswith(b"220"):
+                s.sendall(b"QUIT\r\n")
+                sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.2)
+sys.exit(1)
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Installation of what is missing (Debian packages, Haraka from npm into the work dir).
+install_missing() {
+    local need=()
+    command -v postfix >/dev/null || [ -x /usr/sbin/postfix ] || need+=(postfix)
+    command -v smtp-source >/dev/null || [ -x /usr/sbin/smtp-source ] || need+=(postfix)
+    command -v python3 >/dev/null || need+=(python3)
+    command -v node >/dev/null || need+=(nodejs npm)
+    if [ ${#need[@]} -gt 0 ]; then
+        [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || die "missing ${need[*]}: install them (Debian)"
+        log "installing ${need[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+    fi
+    if [[ " $SERVERS " == *" haraka "* ]] && [ ! -x "$WORK/haraka-pkg/node_modules/.bin/haraka" ]; then
+        local major
+        major=$(node -p 'process.versions.node.split(".")[0]')
+        [ "$major" -ge 20 ] || die "Haraka $HARAKA_VERSION needs Node 20+, found $(node --version)"
+        log "installing Haraka@$HARAKA_VERSION from npm into $WORK/haraka-pkg"
+        mkdir -p "$WORK/haraka-pkg"
+        (cd "$WORK/haraka-pkg" && { [ -f package.json ] || npm init -y >/dev/null; } \
+            && timeout 600 npm install --no-audit --no-fund "Haraka@$HARAKA_VERSION" >npm.log 2>&1) \
+            || die "npm install Haraka failed: see $WORK/haraka-pkg/npm.log"
+    fi
+    export PATH="$PATH:/usr/sbin"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# The sink: a fresh one per run, so its counters start at zero.
+SINK_PID=""
+SINK_PORT=""
+SINK_LOG=""
+start_sink() { # start_sink RUN_DIR
+    SINK_PORT=$(free_port)
+    SINK_LOG=$1/sink.log
+    "$ROOT/tern" sink --listen "127.0.0.1:$SINK_PORT" --interval 100ms >"$SINK_LOG" 2>&1 &
+    SINK_PID=$!
+    PIDS+=("$SINK_PID")
+    wait_for_220 "$SINK_PORT" "$START_SECONDS" || die "sink did not start: $SINK_LOG"
+}
+
+sink_count() { # messages the sink has received so far
+    local n
+    n=$(grep -o 'messages [0-9]*' "$SINK_LOG" 2>/dev/null | tail -1 | cut -d' ' -f2)
+    echo "${n:-0}"
+}
+
+sink_integrity_failures() {
+    local n
+    n=$(grep -o 'integrity failures [0-9]*' "$SINK_LOG" 2>/dev/null | tail -1 | awk '{print $3}')
+    echo "${n:-0}"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Servers. Each start_<server> RUN_DIR sets SERVER_PORT and SERVER_PID (the process whose tree is measured) and
+# SERVER_DURABILITY (what its 250 after DATA promises); stop_<server> stops it.
+SERVER_PORT=""
+SERVER_PID=""
+SERVER_DURABILITY=""
+
+# JVM flag sets for Tern. profile: all of core/jvm.options (what ./tern uses); defaults: only its required part
+# (above the "# --- tuning profile" line), the JVM choosing everything else; the others: required + one candidate.
+TERN_FLAGS=profile
+tern_java_flags() {
+    local required
+    required=$(sed -n '1,/^# --- tuning profile/p' "$ROOT/core/jvm.options" | grep -v '^\s*#' | grep -v '^\s*$' \
+        | tr '\n' ' ')
+    case "$TERN_FLAGS" in
+        profile) grep -v '^\s*#' "$ROOT/core/jvm.options" | grep -v '^\s*$' | tr '\n' ' ' ;;
+        defaults) echo "$required" ;;
+        g1) echo "$required -XX:+UseG1GC" ;;
+        parallel) echo "$required -XX:+UseParallelGC" ;;
+        zgc) echo "$required -XX:+UseZGC" ;;
+        heap1g) echo "$required -Xms1g -Xmx1g -XX:+AlwaysPreTouch" ;;
+        vt2) echo "$required -Djdk.virtualThreadScheduler.parallelism=2" ;;
+        *) die "unknown JVM flag variant $TERN_FLAGS" ;;
+    esac
+}
+
+start_tern() {
+    local dir=$1
+    SERVER_PORT=$(free_port)
+    rm -rf "$dir/tern-data"
+    # The launcher's java command, with the flags under test instead of the whole profile (see jvm-flags mode).
+    # shellcheck disable=SC2046
+    "$JAVA_HOME/bin/java" $(tern_java_flags) -cp "$ROOT/loadgen/target/classes:$ROOT/loadgen/target/lib/*" \
+        dev.tern.cli.Main relay --listen "127.0.0.1:$SERVER_PORT" --data-dir "$dir/tern-data" \
+        --smarthost "127.0.0.1:$SINK_PORT" --durability "$DURABILITY" >"$dir/server.log" 2>&1 &
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    SERVER_DURABILITY="$DURABILITY: group commit before 250"
+    wait_for_220 "$SERVER_PORT" "$START_SECONDS" || die "tern relay did not start: $dir/server.log"
+}
+stop_tern() { stop_pid "$SERVER_PID"; }
+
+start_postfix() {
+    local dir=$1 conf="$WORK/postfix-conf" queue="$WORK/postfix-queue"
+    SERVER_PORT=$(free_port)
+    mkdir -p "$conf" "$queue" "$WORK/postfix-data"
+    sed -e "s|@LISTEN@|127.0.0.1:$SERVER_PORT|" "$HERE/postfix/master.cf.in" >"$conf/master.cf"
+    sed -e "s|@QUEUE_DIR@|$queue|; s|@DATA_DIR@|$WORK/postfix-data|; s|@SINK_PORT@|$SINK_PORT|" \
+        -e "s|@LOG@|$dir/server.log|; s|@WORK@|$WORK|; s|@PROCESS_LIMIT@|${POSTFIX_PROCESS_LIMIT:-100}|" \
+        "$HERE/postfix/main.cf.in" >"$conf/main.cf"
+    chown postfix "$WORK/postfix-data"
+    postfix -c "$conf" set-permissions >/dev/null 2>&1 || true
+    postfix -c "$conf" check >"$dir/postfix-check.log" 2>&1 || die "postfix check failed: $dir/postfix-check.log"
+    postsuper -c "$conf" -d ALL >/dev/null 2>&1 || true   # nothing left over from an earlier run
+    POSTFIX_CONF=$conf
+    postfix -c "$conf" start >>"$dir/postfix-check.log" 2>&1 || die "postfix start failed: $dir/postfix-check.log"
+    SERVER_PID=$(tr -d ' \n' <"$queue/pid/master.pid")
+    SERVER_DURABILITY="fsync per message before 250"
+    wait_for_220 "$SERVER_PORT" "$START_SECONDS" || die "postfix did not start: $dir/server.log"
+}
+stop_postfix() {
+    postfix -c "$POSTFIX_CONF" stop >/dev/null 2>&1 || true
+    local i
+    for i in $(seq 1 100); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    POSTFIX_CONF=""
+}
+
+start_haraka() {
+    local dir=$1 home="$WORK/haraka-home"
+    SERVER_PORT=$(free_port)
+    rm -rf "$home"
+    # haraka -i writes a complete instance (connection.ini and the rest); the bench's files then replace its own.
+    node "$WORK/haraka-pkg/node_modules/Haraka/bin/haraka" -i "$home" >"$dir/haraka-init.log" 2>&1 \
+        || die "haraka -i failed: $dir/haraka-init.log"
+    rm -f "$home/config/host_list"
+    cp "$HERE"/haraka/{relay.ini,relay_dest_domains.ini,log.ini} "$home/config/"
+    cp "$HERE"/haraka/plugins.in "$home/config/plugins"
+    cp "$HERE"/haraka/plugins/*.js "$home/plugins/"
+    sed "s|@PORT@|$SERVER_PORT|" "$HERE/haraka/smtp.ini.in" >"$home/config/smtp.ini"
+    sed "s|@SINK_PORT@|$SINK_PORT|" "$HERE/haraka/smtp_forward.ini.in" >"$home/config/smtp_forward.ini"
+    echo "haraka.bench.tern.test" >"$home/config/me"
+    node "$WORK/haraka-pkg/node_modules/Haraka/bin/haraka" -c "$home" >"$dir/server.log" 2>&1 &
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    SERVER_DURABILITY="none on disk; 250 after the sink's 250"
+    wait_for_220 "$SERVER_PORT" "$START_SECONDS" || die "haraka did not start: $dir/server.log"
+}
+stop_haraka() { stop_pid "$SERVER_PID"; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Scenarios. Each run_<scenario> RUN_DIR drives load at 127.0.0.1:SERVER_PORT and writes RUN_DIR/load.json with
+# at least: acknowledged, accepted_mps, p50_ms, p99_ms (end of data), or the idle-sessions figures.
+loadgen_json() { # loadgen_json RUN_DIR loadgen-args...
+    local dir=$1
+    shift
+    "$ROOT/tern" loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
+        --reply-timeout 120s -o "$dir/loadgen" "$@" >"$dir/loadgen.json" 2>"$dir/loadgen.err" || true
+    python3 - "$dir/loadgen.json" >"$dir/load.json" <<'EOF'
+import datetime, json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    print(json.dumps({"error": "loadgen produced no report"})); sys.exit(0)
+eod = r["latency_ms"]["end_of_data"]
+started = datetime.datetime.fromisoformat(r["started_at"].replace("Z", "+00:00")).timestamp()
+print(json.dumps({"started_epoch": started, "acknowledged": r["messages"]["acknowledged"], "started": r["messages"]["started"],
+                  "tempfailed": r["messages"]["tempfailed"], "rejected": r["messages"]["rejected"],
+                  "errors": r["messages"]["failed_by_error"], "accepted_mps": r["messages_per_second"],
+                  "p50_ms": eod["p50"], "p99_ms": eod["p99"]}))
+EOF
+}
+
+run_small() {
+    loadgen_json "$1" -s 1k -n "$(scaled 50000 100)" -c "$(scaled 50 2)" --pipelining
+}
+run_small-nopipe() {
+    loadgen_json "$1" -s 1k -n "$(scaled 50000 100)" -c "$(scaled 50 2)" --no-pipelining
+}
+run_medium() {
+    loadgen_json "$1" -s 100k -n "$(scaled 5000 20)" -c "$(scaled 50 2)"
+}
+run_large() {
+    loadgen_json "$1" -s 10m -n "$(scaled 20 2)" -c "$(scaled 10 2)"
+}
+run_idle() {
+    python3 "$HERE/idle_sessions.py" --target "127.0.0.1:$SERVER_PORT" --connections "$(scaled 10000 10)" \
+        --pid "$SERVER_PID" >"$1/load.json" 2>"$1/idle.err" \
+        || echo '{"error": "idle_sessions failed"}' >"$1/load.json"
+}
+run_smtp-source() {
+    local n sessions start end
+    n=$(scaled 20000 100)
+    sessions=$(scaled 20 2)
+    start=$(date +%s.%N)
+    # -s parallel sessions, -m messages, -l body bytes; a new connection per message (smtp-source's default).
+    timeout 600 smtp-source -s "$sessions" -m "$n" -l 1024 -f load@smtp-source.tern.test -t rcpt@sink.tern.test \
+        127.0.0.1:"$SERVER_PORT" >"$1/smtp-source.log" 2>&1 || true
+    end=$(date +%s.%N)
+    python3 -c "import json,sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]);
+print(json.dumps({'started_epoch': s, 'acknowledged': n, 'accepted_mps': n/(e-s), 'p50_ms': None, 'p99_ms': None,
+                  'errors': int(sys.argv[4])}))" "$n" "$start" "$end" "$(grep -c . "$1/smtp-source.log" || true)" \
+        >"$1/load.json"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# One run: fresh sink and server, load, wait until the sink has every acknowledged message, measure, stop.
+one_run() { # one_run SERVER SCENARIO RUN_NUMBER [LABEL]
+    local server=$1 scenario=$2 run=$3 label=${4:-$1} dir acked cpu0 cpu1 hwm t0 t_load t_e2e i
+    dir=$RESULTS/runs/$scenario/$label-$run
+    mkdir -p "$dir"
+    log "$scenario / $label / run $run"
+    start_sink "$dir"
+    "start_$server" "$dir"
+    cpu0=$(python3 "$HERE/procstats.py" cpu "$SERVER_PID")
+    t0=$(date +%s.%N)
+    "run_$scenario" "$dir"
+    t_load=$(date +%s.%N)
+    acked=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get('acknowledged', 0) or 0)" \
+        "$dir/load.json")
+    if [ "$scenario" = idle ]; then acked=0; fi
+    # End to end: until the sink has seen every acknowledged message (bounded by DRAIN_SECONDS).
+    for i in $(seq 1 $((DRAIN_SECONDS * 20))); do
+        [ "$(sink_count)" -ge "$acked" ] && break
+        sleep 0.05
+    done
+    t_e2e=$(date +%s.%N)
+    sleep 0.2   # the sink's stats line lags by up to its 100 ms interval
+    cpu1=$(python3 "$HERE/procstats.py" cpu "$SERVER_PID")
+    hwm=$(python3 "$HERE/procstats.py" hwm "$SERVER_PID")
+    "stop_$server"
+    stop_pid "$SINK_PID"
+    python3 - "$dir/load.json" >>"$RESULTS/results.jsonl" <<EOF
+import json, sys
+load = json.load(open(sys.argv[1]))
+acked, sunk = $acked, $(sink_count)
+t0, t_load, t_e2e = $t0, $t_load, $t_e2e
+# The load generator's own start, not t0: a JVM's start-up must not count against the server.
+started = load.get("started_epoch") or t0
+row = {"server": "$label", "scenario": "$scenario", "run": $run, "durability": "$SERVER_DURABILITY",
+       "sink_messages": sunk, "integrity_failures": $(sink_integrity_failures),
+       "e2e_mps": (sunk / (t_e2e - started)) if acked and sunk >= acked else None,
+       "e2e_complete": sunk >= acked,
+       "cpu_s": round($cpu1 - $cpu0, 2),
+       "cpu_s_per_1k": round(($cpu1 - $cpu0) * 1000 / acked, 3) if acked else None,
+       "peak_rss_mib": round($hwm / 1024, 1), "load_seconds": round(t_load - t0, 2)}
+row.update(load)
+print(json.dumps(row))
+EOF
+}
+
+# Synced-write limits of the disk under the work dir: what any durable server here can reach at best.
+# dd with oflag=dsync syncs every write. Overwriting a preallocated file syncs data only (a journal's case);
+# appending also syncs the growing file's metadata (closer to a queue file per message).
+dd_seconds() { # dd_seconds dd-args...: seconds dd reports, or nothing
+    timeout 120 dd "$@" 2>&1 | tail -1 | sed -n 's/.* copied, \([0-9.e+-]*\) s.*/\1/p' || true
+}
+measure_disk() {
+    local f="$WORK/dsync.test" n=${DISK_SYNC_WRITES:-2000} mib=${DISK_SYNC_MIB:-128} over append big
+    dd if=/dev/zero of="$f" bs=1M count="$mib" conv=fsync status=none
+    over=$(dd_seconds if=/dev/zero of="$f" bs=4k count="$n" oflag=dsync conv=notrunc)
+    big=$(dd_seconds if=/dev/zero of="$f" bs=1M count="$mib" oflag=dsync conv=notrunc)
+    rm -f "$f"
+    append=$(dd_seconds if=/dev/zero of="$f" bs=4k count="$n" oflag=dsync)
+    rm -f "$f"
+    python3 - "$n" "$mib" "${over:-0}" "${append:-0}" "${big:-0}" >"$RESULTS/disk.json" <<'EOF'
+import json, sys
+n, mib, over, append, big = int(sys.argv[1]), int(sys.argv[2]), *map(float, sys.argv[3:])
+print(json.dumps({"sync_writes_4k_per_s": round(n / over) if over else None,
+                  "sync_appends_4k_per_s": round(n / append) if append else None,
+                  "synced_mib_per_s_1m": round(mib / big, 1) if big else None,
+                  "method": f"dd oflag=dsync: {n} x 4 KiB over a preallocated file, {n} x 4 KiB appended, "
+                            f"{mib} x 1 MiB over a preallocated file"}))
+EOF
+    log "disk: $(cat "$RESULTS/disk.json")"
+}
+
+machine_json() {
+    python3 - "$WORK" >"$RESULTS/machine.json" <<'EOF'
+import json, os, platform, subprocess, sys
+mem = next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+dev = subprocess.run(["df", "--output=source,fstype", sys.argv[1]], capture_output=True, text=True).stdout.split("\n")[1]
+print(json.dumps({"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(int(mem) / 1024 / 1024, 1),
+                  "disk": " ".join(dev.split()), "kernel": platform.release(),
+                  "load_avg_at_start": os.getloadavg()[0]}))
+EOF
+}
+
+versions_json() {
+    {
+        echo "{"
+        echo "\"tern\": \"$(cd "$ROOT" && git rev-parse --short HEAD)\","
+        echo "\"java\": \"$("$JAVA_HOME/bin/java" -version 2>&1 | head -1 | tr -d '"')\","
+        echo "\"postfix\": \"$(postconf -d mail_version 2>/dev/null | cut -d' ' -f3)\","
+        echo "\"haraka\": \"$(node -p "require('$WORK/haraka-pkg/node_modules/Haraka/package.json').version" 2>/dev/null)\","
+        echo "\"node\": \"$(node --version 2>/dev/null)\""
+        echo "}"
+    } >"$RESULTS/versions.json"
+}
+
+find_jdk25() { # the JDK the launcher would pick: JAVA_HOME if 25+, else the first 25+ under /usr/lib/jvm
+    local c v
+    for c in ${JAVA_HOME:-} /usr/lib/jvm/*; do
+        [ -x "$c/bin/java" ] || continue
+        v=$("$c/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p')
+        if [ "${v:-0}" -ge 25 ] 2>/dev/null; then
+            export JAVA_HOME=$c
+            return 0
+        fi
+    done
+    die "no JDK 25+ found (set JAVA_HOME)"
+}
+
+relay_available() {
+    "$ROOT/tern" relay --help >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+main() {
+    ulimit -n 20000 2>/dev/null || true   # 10,000 idle sessions need that many descriptors on both ends
+    mkdir -p "$WORK" "$RESULTS"
+    WORK=$(cd "$WORK" && pwd)
+    install_missing
+    "$ROOT/tern" --version >/dev/null   # builds Tern if stale, so no run pays for it
+    find_jdk25
+    local servers="$SERVERS" scenarios="$SCENARIOS" runs="$RUNS" server scenario run
+    if [ "$MODE" = jvm-flags ]; then
+        servers=tern
+        scenarios=${FLAG_SCENARIOS:-small}
+    fi
+    if [[ " $servers " == *" tern "* ]] && ! relay_available; then
+        log "./tern relay is not available yet: Tern is left out of this run"
+        servers=${servers//tern/}
+    fi
+    machine_json
+    versions_json
+    measure_disk
+    echo "$0 $* (MODE=$MODE SCALE=$SCALE RUNS=$RUNS SERVERS=\"$servers\" SCENARIOS=\"$scenarios\")" >"$RESULTS/command.txt"
+    local variants=profile
+    [ "$MODE" = jvm-flags ] && variants=${FLAG_VARIANTS:-defaults profile}
+    # Alternate: run 1 of every server, then run 2 of every server... so drift in the shared machine's load
+    # spreads over all servers instead of landing on one.
+    for scenario in $scenarios; do
+        for run in $(seq 1 "$runs"); do
+            for server in $servers; do
+                for TERN_FLAGS in $variants; do
+                    if [ "$MODE" = jvm-flags ]; then
+                        one_run "$server" "$scenario" "$run" "tern-$TERN_FLAGS"
+                    else
+                        one_run "$server" "$scenario" "$run"
+                    fi
+                done
+            done
+        done
+    done
+    python3 "$HERE/report.py" "$RESULTS" "$MODE" >"$RESULTS/report.md"
+    cat "$RESULTS/report.md"
+    if [ "$WRITE_DOCS" = 1 ]; then
+        python3 "$HERE/report.py" "$RESULTS" "$MODE" --docs "$ROOT/docs"
+        log "wrote the report into $ROOT/docs"
+    fi
+    log "results in $RESULTS"
+}
+
+main "$@"

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Turns one compare.sh result directory into markdown (stdout) and, with --docs DIR, into the docs.
+
+  report.py RESULTS_DIR compare|jvm-flags [--docs DOCS_DIR]
+
+RESULTS_DIR holds results.jsonl (one JSON row per run), machine.json, versions.json, disk.json and command.txt.
+Every figure is the median over the runs of one server and scenario. With --docs the report replaces the part
+between the "results:begin" and "results:end" markers of DOCS_DIR/benchmarks.md (compare) or DOCS_DIR/tuning.md
+(jvm-flags), and the throughput chart is written to DOCS_DIR/benchmarks-peers.svg (compare only).
+"""
+import json
+import os
+import statistics
+import sys
+
+SCENARIOS = {
+    "small": "1 KiB x 50,000 messages, 50 connections, PIPELINING",
+    "small-nopipe": "1 KiB x 50,000 messages, 50 connections, no PIPELINING",
+    "medium": "100 KiB x 5,000 messages, 50 connections",
+    "large": "10 MiB x 20 messages, 10 connections",
+    "smtp-source": "Postfix smtp-source: 20 sessions, 20,000 x 1 KiB, a new connection per message",
+    "idle": "10,000 mostly-idle sessions (220 + EHLO, then silence)",
+}
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def load(results):
+    rows = []
+    with open(os.path.join(results, "results.jsonl")) as f:
+        for line in f:
+            if line.strip():
+                rows.append(json.loads(line))
+    meta = {}
+    for name in ("machine", "versions", "disk"):
+        try:
+            with open(os.path.join(results, name + ".json")) as f:
+                meta[name] = json.load(f)
+        except (OSError, ValueError):
+            meta[name] = {}
+    with open(os.path.join(results, "command.txt")) as f:
+        meta["command"] = f.read().strip()
+    return rows, meta
+
+
+def median(rows, key):
+    values = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a and b else "–"
+
+
+def group(rows):
+    """{scenario: {server: [rows]}} in first-seen order."""
+    out = {}
+    for r in rows:
+        out.setdefault(r["scenario"], {}).setdefault(r["server"], []).append(r)
+    return out
+
+
+def medians(runs):
+    m = {k: median(runs, k) for k in ("accepted_mps", "e2e_mps", "p50_ms", "p99_ms", "cpu_s_per_1k",
+                                      "peak_rss_mib", "greeted", "probe_220_median_ms", "pss_held_kib",
+                                      "pss_per_session_kib", "probes_unanswered", "connections")}
+    m["durability"] = runs[0].get("durability", "?")
+    m["runs"] = len(runs)
+    m["incomplete"] = sum(1 for r in runs if r.get("e2e_complete") is False)
+    m["integrity_failures"] = sum(r.get("integrity_failures", 0) for r in runs)
+    m["errors"] = sum((r.get("errors") or 0) + (r.get("tempfailed") or 0) + (r.get("rejected") or 0) for r in runs)
+    return m
+
+
+def throughput_table(servers, base):
+    lines = ["| server | durability | accepted msgs/s | end-to-end msgs/s | p50 EOD ms | p99 EOD ms "
+             "| CPU s / 1k msgs | peak RSS MiB | runs | notes |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for name, m in servers.items():
+        notes = []
+        if m["incomplete"]:
+            notes.append(f"{m['incomplete']} run(s) not all delivered in time")
+        if m["errors"]:
+            notes.append(f"{m['errors']} failed/refused msgs")
+        if m["integrity_failures"]:
+            notes.append(f"{m['integrity_failures']} integrity failures at the sink")
+        lines.append(f"| {name} | {m['durability']} | {fmt(m['accepted_mps'])} | {fmt(m['e2e_mps'])} "
+                     f"| {fmt(m['p50_ms'], 2)} | {fmt(m['p99_ms'], 2)} | {fmt(m['cpu_s_per_1k'], 3)} "
+                     f"| {fmt(m['peak_rss_mib'], 1)} | {m['runs']} | {'; '.join(notes)} |")
+    if base in servers:
+        b = servers[base]
+        for name, m in servers.items():
+            if name == base:
+                continue
+            lines.append(f"| **{base}/{name}** | ratio | {ratio(b['accepted_mps'], m['accepted_mps'])} "
+                         f"| {ratio(b['e2e_mps'], m['e2e_mps'])} | {ratio(b['p50_ms'], m['p50_ms'])} "
+                         f"| {ratio(b['p99_ms'], m['p99_ms'])} | {ratio(b['cpu_s_per_1k'], m['cpu_s_per_1k'])} "
+                         f"| {ratio(b['peak_rss_mib'], m['peak_rss_mib'])} | | |")
+    return lines
+
+
+def idle_table(servers, base):
+    lines = ["| server | durability | sessions greeted | new session: 220 after (median ms) | memory held (PSS) MiB "
+             "| KiB / session | runs |", "|---|---|---:|---:|---:|---:|---:|"]
+    for name, m in servers.items():
+        pss = m["pss_held_kib"] / 1024 if m["pss_held_kib"] else None
+        probe = fmt(m['probe_220_median_ms'], 2)
+        if m["probes_unanswered"]:
+            probe += f" ({m['probes_unanswered']:.0f} of 5 probes got no 220 in 10 s)"
+        lines.append(f"| {name} | {m['durability']} | {fmt(m['greeted'])} of {fmt(m['connections'])} "
+                     f"| {probe} | {fmt(pss, 1)} | {fmt(m['pss_per_session_kib'], 1)} | {m['runs']} |")
+    if base in servers:
+        b = servers[base]
+        for name, m in servers.items():
+            if name != base:
+                lines.append(f"| **{base}/{name}** | ratio | {ratio(b['greeted'], m['greeted'])} "
+                             f"| {ratio(b['probe_220_median_ms'], m['probe_220_median_ms'])} "
+                             f"| {ratio(b['pss_held_kib'], m['pss_held_kib'])} "
+                             f"| {ratio(b['pss_per_session_kib'], m['pss_per_session_kib'])} | |")
+    return lines
+
+
+def render(rows, meta, mode):
+    machine, disk, versions = meta["machine"], meta["disk"], meta["versions"]
+    started = min((r.get("started_at") or "" for r in rows), default="") if rows else ""
+    out = [f"Command: `{meta['command']}`", "",
+           f"- Date (UTC): {meta.get('date', started) or os.path.basename(meta.get('results', ''))}",
+           f"- Machine: {machine.get('nproc')} CPUs ({machine.get('cpu')}), {machine.get('ram_gib')} GiB RAM, "
+           f"disk {machine.get('disk')}, Linux {machine.get('kernel')}; load average at start "
+           f"{machine.get('load_avg_at_start', 0):.2f} (the machine is shared: read ratios, not absolutes)",
+           f"- Versions: Tern {versions.get('tern')} on {versions.get('java')}; Postfix {versions.get('postfix')}; "
+           f"Haraka {versions.get('haraka')} on Node {versions.get('node')}",
+           f"- Disk synced-write limits ({disk.get('method')}): **{fmt(disk.get('sync_writes_4k_per_s'))} "
+           f"synced 4 KiB writes/s** over a preallocated file, {fmt(disk.get('sync_appends_4k_per_s'))} synced "
+           f"4 KiB appends/s, **{fmt(disk.get('synced_mib_per_s_1m'), 1)} MiB/s** in synced 1 MiB writes. "
+           "A server that syncs once per message cannot pass the first figures; group commit is how to pass them.",
+           "- Load: `./tern loadgen` (closed loop) or `smtp-source`; every server relays to one `./tern sink`. "
+           "Accepted = acknowledged by the server / load time; end-to-end = messages at the sink / time until the "
+           "last acknowledged one arrived. EOD = end of data to the server's reply. CPU from /proc utime+stime of "
+           "the server's processes (Postfix: master and all its children, exited ones included); peak RSS = "
+           "VmHWM summed over them (for Postfix's many processes this counts shared pages once per process; the "
+           "idle-sessions table uses PSS, which does not). Medians over the runs.", ""]
+    base = "tern" if mode == "compare" else "tern-profile"
+    for scenario, servers in group(rows).items():
+        ms = {name: medians(runs) for name, runs in servers.items()}
+        out.append(f"### {scenario}: {SCENARIOS.get(scenario, scenario)}")
+        out.append("")
+        out.extend(idle_table(ms, base) if scenario == "idle" else throughput_table(ms, base))
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def svg_chart(rows):
+    """Grouped horizontal bars: median accepted msgs/s per throughput scenario and server."""
+    colors = {"tern": "#2b6cb0", "postfix": "#c05621", "haraka": "#2f855a"}
+    groups = [(s, {n: medians(r) for n, r in servers.items()}) for s, servers in group(rows).items() if s != "idle"]
+    bar, gap, left, width = 16, 14, 150, 420
+    height = sum(len(g) * bar + gap for _, g in groups) + 40
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" height="{height}" '
+             'font-family="sans-serif" font-size="11">',
+             f'<text x="4" y="14" font-size="13">Accepted msgs/s (median), each scenario scaled to its best</text>']
+    y = 28
+    for scenario, servers in groups:
+        best = max((m["accepted_mps"] or 0) for m in servers.values()) or 1
+        parts.append(f'<text x="4" y="{y + bar}">{scenario}</text>')
+        for name, m in servers.items():
+            v = m["accepted_mps"] or 0
+            w = max(1, int(width * v / best))
+            parts.append(f'<rect x="{left}" y="{y}" width="{w}" height="{bar - 3}" '
+                         f'fill="{colors.get(name, "#718096")}"/>')
+            parts.append(f'<text x="{left + w + 4}" y="{y + bar - 5}">{name} {v:,.0f}</text>')
+            y += bar
+        y += gap
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def replace_between_markers(path, body, title):
+    if os.path.exists(path):
+        with open(path) as f:
+            text = f.read()
+    else:
+        text = f"# {title}\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text or END not in text:
+        text = text.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    with open(path, "w") as f:
+        f.write(f"{head}{BEGIN}\n{body}{END}{tail}")
+
+
+def main(argv):
+    if len(argv) not in (3, 5) or argv[2] not in ("compare", "jvm-flags"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    results, mode = argv[1], argv[2]
+    rows, meta = load(results)
+    meta["results"] = results
+    meta["date"] = os.path.basename(os.path.normpath(results)).split("-")[0]
+    body = render(rows, meta, mode)
+    if len(argv) == 5 and argv[3] == "--docs":
+        docs = argv[4]
+        if mode == "compare":
+            with open(os.path.join(docs, "benchmarks-peers.svg"), "w") as f:
+                f.write(svg_chart(rows))
+            body += "\n![accepted msgs/s per scenario](benchmarks-peers.svg)\n"
+            replace_between_markers(os.path.join(docs, "benchmarks.md"), body, "Benchmarks")
+        else:
+            replace_between_markers(os.path.join(docs, "tuning.md"), body, "Tuning")
+    else:
+        sys.stdout.write(body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
