@@ -2,6 +2,7 @@ package dev.tern.journal;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +35,6 @@ final class JournalIndex {
         int liveMessages;
     }
 
-    /** Insertion order is journal order, hence oldest first. */
     private final LinkedHashMap<Long, StoredMessage> pending = new LinkedHashMap<>();
     private final TreeMap<Integer, CycleUsage> cycles = new TreeMap<>();
 
@@ -101,11 +101,13 @@ final class JournalIndex {
         return finished;
     }
 
+    /** Oldest first: queue ids grow with acceptance time, and journal order changes when messages are carried. */
     synchronized List<QueuedMessage> snapshot() {
         List<QueuedMessage> out = new ArrayList<>(pending.size());
         for (StoredMessage m : pending.values()) {
             out.add(m.snapshot());
         }
+        out.sort(Comparator.comparingLong(QueuedMessage::queueId));
         return out;
     }
 
