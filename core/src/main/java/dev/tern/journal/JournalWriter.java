@@ -176,8 +176,10 @@ final class JournalWriter implements Runnable {
                     LockSupport.parkNanos(this, HOUSEKEEPING_NANOS);
                 }
                 parked = false;
-                housekeeping();
-                prezeroAhead();
+                if (requests.isEmpty()) { // woken by the timeout, not by a submitter: idle work
+                    housekeeping();
+                    prezeroAhead();
+                }
                 continue;
             }
             idle = 0;

@@ -177,7 +177,8 @@ class ChronicleJournalTest {
 
     @Test
     void osDurabilityAcknowledgesWithoutSyncing() throws Exception {
-        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults().withDurability(Durability.OS))) {
+        JournalSettings os = JournalSettings.defaults().withDurability(Durability.OS);
+        try (ChronicleJournal j = ChronicleJournal.open(dir, os)) {
             long id = commit(j, TestMessages.content(11, 100), "a@example.com");
             assertThat(j.find(id)).isPresent();
             assertThat(j.stats().syncs()).isZero();
