@@ -57,6 +57,8 @@ final class JournalWriter implements Runnable {
     private static final MethodHandle WRITE_LOCK = findWriteLock();
     /** Bytes of the cycle file kept written with zeros ahead of the append position (see {@link #prezeroAhead}). */
     static final long PREZERO_WINDOW = 8L << 20;
+    /** Body bytes carried forward per compaction step between batches. */
+    static final long CARRY_BUDGET_BYTES = 32L << 20;
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 
     private final SingleChronicleQueue queue;
@@ -482,7 +484,7 @@ final class JournalWriter implements Runnable {
             return;
         }
         try {
-            compact();
+            compactStep();
         } catch (Throwable t) {
             LOG.warn("journal compaction failed, retrying later: {}", t.toString());
             recoverAppender();
@@ -490,22 +492,36 @@ final class JournalWriter implements Runnable {
         }
     }
 
-    /**
-     * Drops old cycles (see {@link JournalIndex#plan}): carries their pending messages forward, makes the copies
-     * durable, then deletes the files. A crash in between leaves both copies; replay keeps the later one.
-     */
+    /** Runs compaction steps until nothing is left to drop (an explicit {@code compact()} request). */
     private void compact() throws IOException {
+        while (!compactStep()) {
+            LOG.debug("journal compaction continues");
+        }
+    }
+
+    /**
+     * One step of dropping old cycles (see {@link JournalIndex#plan}): carries their pending messages forward (at most
+     * {@link #CARRY_BUDGET_BYTES} of bodies per step, so commits waiting behind a large backlog are not stalled),
+     * makes the copies durable, and once nothing is left to carry deletes the files. A crash in between leaves both
+     * copies; replay keeps the later one. Returns true when the compaction is complete.
+     */
+    private boolean compactStep() throws IOException {
         int current = queue.cycle();
         JournalIndex.CompactionPlan plan = index.plan(current, settings.compactRatio());
         lastPlannedCycle = current;
         finishedSincePlan = false;
         if (plan == null) {
-            return;
+            return true;
         }
-        List<StoredMessage> carried = new ArrayList<>(plan.carry().size());
+        List<StoredMessage> carried = new ArrayList<>();
         List<Integer> touched = new ArrayList<>(1);
+        long budget = CARRY_BUDGET_BYTES;
         for (StoredMessage old : plan.carry()) {
+            if (budget <= 0) {
+                break;
+            }
             StoredMessage m = appendCarried(old);
+            budget -= m.recordBytes;
             carried.add(m);
             if (!touched.contains(m.cycle)) {
                 touched.add(m.cycle);
@@ -516,6 +532,12 @@ final class JournalWriter implements Runnable {
         }
         for (StoredMessage m : carried) {
             index.put(m);
+        }
+        if (carried.size() < plan.carry().size()) {
+            finishedSincePlan = true; // more to carry: the next housekeeping round continues
+            LOG.info("journal compaction: {} of {} pending messages carried forward so far", carried.size(),
+                    plan.carry().size());
+            return false;
         }
         for (int i = 0; i < plan.cycles().size(); i++) {
             int c = plan.cycles().get(i);
@@ -533,6 +555,7 @@ final class JournalWriter implements Runnable {
         syncDirectory();
         queue.refreshDirectoryListing();
         LOG.info("journal compacted cycles {} ({} pending messages carried forward)", plan.cycles(), carried.size());
+        return true;
     }
 
     private ExcerptAppender appender() {
