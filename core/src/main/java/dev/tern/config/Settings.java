@@ -41,7 +41,8 @@ public final class Settings {
             Setting.of("journal-max-record-bytes", "journal.maxRecordBytes",
                     "largest journal record (a message with its envelope); sizes the mapped blocks"),
             Setting.of("journal-compact-ratio", "journal.compactRatio",
-                    "compact an old cycle (copy its pending mail forward, delete it) once at most this share of it is pending"),
+                    "compact an old cycle (copy its pending mail forward, delete it) once at most this share"
+                            + " of it is pending"),
             Setting.of("delivery", "delivery.enabled", "deliver queued mail (false: accept and queue only)"),
             Setting.of("smarthost", "delivery.smarthost", "send all mail to this HOST:PORT instead of MX hosts"),
             Setting.family("route", "delivery.routes",
