@@ -9,8 +9,12 @@ import dev.tern.journal.JournalReader;
 import dev.tern.journal.QueuedMessage;
 import dev.tern.message.QueueId;
 import dev.tern.testing.SmtpTestClient;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +48,7 @@ class RelayDiskFullTest {
     @Test
     void fullDiskAnswers451ThenRecoversWithoutRestart() throws Exception {
         Path fs = Files.createDirectory(tmp.resolve("fs"));
-        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", fs.toString()) == 0,
+        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", fs.toString()) == 0,
                 "needs root to mount a small tmpfs (CI runs as root)");
         mounted = fs;
         RelayConfig config = ConfigLoader.load(null, Map.of("listen", "127.0.0.1:0",
@@ -59,7 +63,7 @@ class RelayDiskFullTest {
             acknowledged.add(queued(c.sendMail("a@example.org", List.of("b@example.com"), body)));
 
             Path filler = fs.resolve("filler");
-            Files.write(filler, new byte[(int) Math.max(0, fs.toFile().getUsableSpace() - (256 << 10))]);
+            fillUp(filler);
 
             SmtpTestClient.Reply failure = null;
             String big = "Subject: big\r\n\r\n" + ("y".repeat(998) + "\r\n").repeat(100);
@@ -89,6 +93,22 @@ class RelayDiskFullTest {
                 .map(QueuedMessage::queueId).toList();
         assertThat(stored).as("every acknowledged message, once").containsAll(acknowledged)
                 .doesNotHaveDuplicates();
+    }
+
+    /** Writes {@code filler} until the file system has no space left (bounded by the file system's size). */
+    private static void fillUp(Path filler) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocate(64 << 10);
+        try (FileChannel ch = FileChannel.open(filler,
+                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            for (int i = 0; i < (32 << 20) / chunk.capacity() + 16; i++) {
+                chunk.clear();
+                ch.write(chunk);
+            }
+        } catch (IOException e) {
+            if (!String.valueOf(e.getMessage()).contains("No space left")) {
+                throw e;
+            }
+        }
     }
 
     private static long queued(SmtpTestClient.Reply r) {
