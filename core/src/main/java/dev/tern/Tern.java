@@ -92,7 +92,8 @@ public final class Tern implements AutoCloseable {
         try {
             c.close();
         } catch (Exception e) {
-            org.slf4j.LoggerFactory.getLogger(Tern.class).warn("error while stopping {}", c.getClass().getSimpleName(), e);
+            org.slf4j.LoggerFactory.getLogger(Tern.class)
+                    .warn("error while stopping {}", c.getClass().getSimpleName(), e);
         }
     }
 }

@@ -12,9 +12,10 @@ import org.jctools.queues.MpmcArrayQueue;
  * every code path that acquires (errors and disconnects included) must release in a {@code finally}.
  * {@link #outstanding()} is the leak check tests use: it is zero when every buffer is home.
  *
- * <p>When the pool is empty, {@link #acquire()} allocates a fresh (unpooled) direct buffer up to
- * {@code overflowLimit} extra buffers, then returns {@code null}: callers treat that as a local resource
- * failure (a 4xx reply), never as a reason to block the session.
+ * <p>The pool starts with {@code pooled} buffers and grows on demand by up to {@code overflowLimit} more, which it
+ * then keeps: a buffer is allocated (and zeroed by the JVM) at most once, so a busy relay reaches a steady state with
+ * no allocation at all. Once every buffer is taken, {@link #acquire()} returns {@code null}: callers treat that as a
+ * local resource failure (a 4xx reply), never as a reason to block the session.
  */
 public final class BufferPool {
     private final int bufferSize;
@@ -27,7 +28,7 @@ public final class BufferPool {
     /**
      * @param bufferSize    bytes per buffer
      * @param pooled        buffers pre-allocated up front (carved from slabs of at most 64 MiB)
-     * @param overflowLimit extra buffers that may be allocated when the pool runs dry
+     * @param overflowLimit extra buffers that may be allocated, and are then kept, when the pool runs dry
      */
     public BufferPool(int bufferSize, int pooled, int overflowLimit) {
         if (bufferSize <= 0 || pooled < 0 || overflowLimit < 0) {
@@ -36,7 +37,8 @@ public final class BufferPool {
         this.bufferSize = bufferSize;
         this.pooled = pooled;
         this.overflowLimit = overflowLimit;
-        this.free = new MpmcArrayQueue<>(Math.max(2, pooled));
+        // Room for every buffer the pool may ever own, so that a returned overflow buffer is kept, not dropped.
+        this.free = new MpmcArrayQueue<>(Math.max(2, pooled + overflowLimit));
         int perSlab = Math.max(1, (64 << 20) / bufferSize);
         int left = pooled;
         while (left > 0) {
@@ -57,7 +59,13 @@ public final class BufferPool {
                 overflow.decrementAndGet();
                 return null;
             }
-            b = ByteBuffer.allocateDirect(bufferSize);
+            try {
+                b = ByteBuffer.allocateDirect(bufferSize);
+            } catch (OutOfMemoryError e) {
+                // -XX:MaxDirectMemorySize reached: a local resource failure like an empty pool, not a crash.
+                overflow.decrementAndGet();
+                return null;
+            }
         }
         outstanding.incrementAndGet();
         return b.clear();
@@ -74,7 +82,7 @@ public final class BufferPool {
             throw new IllegalStateException("buffer released more often than acquired");
         }
         if (!free.offer(b)) {
-            overflow.decrementAndGet(); // an overflow buffer: let the GC reclaim it
+            throw new IllegalStateException("free list full: a buffer that did not come from this pool");
         }
     }
 
@@ -86,12 +94,12 @@ public final class BufferPool {
         return pooled;
     }
 
-    /** Buffers waiting in the free list (pre-allocated ones plus returned overflow ones the list had room for). */
+    /** Buffers waiting in the free list (pre-allocated ones plus returned overflow ones). */
     public int available() {
         return free.size();
     }
 
-    /** Overflow buffers allocated beyond the pre-allocated ones and not yet dropped (in use or in the free list). */
+    /** Overflow buffers allocated beyond the pre-allocated ones (in use or back in the free list). */
     public int overflowInUse() {
         return overflow.get();
     }

@@ -15,7 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.io.PrintWriter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -29,6 +32,9 @@ import picocli.CommandLine.ParentCommand;
         subcommands = {QueueCommand.ListCmd.class, QueueCommand.Show.class, QueueCommand.Stats.class,
                 QueueCommand.Flush.class, QueueCommand.Delete.class})
 final class QueueCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--data-dir", paramLabel = "DIR", description = "the relay's data directory (default: tern-data)")
     Path dataDir;
 
@@ -37,7 +43,15 @@ final class QueueCommand implements Runnable {
 
     @Override
     public void run() {
-        new picocli.CommandLine(this).usage(System.out);
+        spec.commandLine().usage(out());
+    }
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+        return spec.commandLine().getErr();
     }
 
     /** The relay's configuration: the --config file (or the defaults), with --data-dir applied over it. */
@@ -61,9 +75,9 @@ final class QueueCommand implements Runnable {
             if (line.equals("OK")) {
                 code = 0;
             } else if (line.startsWith("ERR ")) {
-                System.err.println("tern queue: " + line.substring(4));
+                err().println("tern queue: " + line.substring(4));
             } else {
-                System.out.println(line);
+                out().println(line);
             }
         }
         return Optional.of(code);
@@ -84,7 +98,7 @@ final class QueueCommand implements Runnable {
         QueueCommand queue;
 
         int offlineOnly(String what) throws Exception {
-            System.err.println("tern queue: no relay is running on " + queue.dataDir().toAbsolutePath()
+            queue.err().println("tern queue: no relay is running on " + queue.dataDir().toAbsolutePath()
                     + " (" + what + " acts on a running relay)");
             return 1;
         }
@@ -99,7 +113,7 @@ final class QueueCommand implements Runnable {
             if (live.isPresent()) {
                 return live.get();
             }
-            QueueFormat.list(queue.offline().pending(), System.currentTimeMillis()).forEach(System.out::println);
+            QueueFormat.list(queue.offline().pending(), System.currentTimeMillis()).forEach(queue.out()::println);
             return 0;
         }
     }
@@ -115,7 +129,7 @@ final class QueueCommand implements Runnable {
             try {
                 qid = QueueId.parse(id);
             } catch (IllegalArgumentException e) {
-                System.err.println("tern queue show: '" + id + "' is not a queue id (16 hex digits)");
+                queue.err().println("tern queue show: '" + id + "' is not a queue id (16 hex digits)");
                 return 2;
             }
             Optional<Integer> live = queue.live("show " + id);
@@ -125,10 +139,10 @@ final class QueueCommand implements Runnable {
             JournalReader reader = queue.offline();
             Optional<QueuedMessage> m = reader.find(qid);
             if (m.isEmpty()) {
-                System.err.println("tern queue show: no queued message " + id);
+                queue.err().println("tern queue show: no queued message " + id);
                 return 1;
             }
-            QueueFormat.show(m.get(), reader.headers(qid), System.currentTimeMillis()).forEach(System.out::println);
+            QueueFormat.show(m.get(), reader.headers(qid), System.currentTimeMillis()).forEach(queue.out()::println);
             return 0;
         }
     }
@@ -143,7 +157,7 @@ final class QueueCommand implements Runnable {
                 return live.get();
             }
             List<QueuedMessage> pending = queue.offline().pending();
-            System.out.println("journal: " + pending.size() + " queued (relay not running: no delivery state)");
+            queue.out().println("journal: " + pending.size() + " queued (relay not running: no delivery state)");
             return 0;
         }
     }

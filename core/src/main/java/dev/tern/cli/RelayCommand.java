@@ -38,11 +38,11 @@ final class RelayCommand implements Callable<Integer> {
         try {
             config = SettingOptions.load(spec, RelayConfig.defaults());
         } catch (ConfigException e) {
-            e.problems().forEach(p -> System.err.println("tern relay: " + p));
+            e.problems().forEach(p -> spec.commandLine().getErr().println("tern relay: " + p));
             return 2;
         }
         if (printConfig) {
-            ConfigLoader.describe(config).forEach(System.out::println);
+            ConfigLoader.describe(config).forEach(spec.commandLine().getOut()::println);
             return 0;
         }
         Tern tern = Tern.launch(config);
@@ -51,10 +51,11 @@ final class RelayCommand implements Callable<Integer> {
             tern.close();
             stopped.countDown();
         }, "tern-shutdown"));
-        System.out.printf("tern relay: listening on %s, journal %s (durability %s), delivery %s%n",
+        spec.commandLine().getOut().printf("tern relay: listening on %s, journal %s (durability %s), delivery %s%n",
                 tern.smtpAddress(), config.dataDir().toAbsolutePath(), config.journal().durability(),
                 !config.delivery().enabled() ? "off"
                         : config.delivery().smarthost().map(h -> "via smarthost " + h).orElse("by MX"));
+        spec.commandLine().getOut().flush();
         stopped.await();
         return 0;
     }

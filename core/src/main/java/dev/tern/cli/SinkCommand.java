@@ -24,10 +24,12 @@ final class SinkCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "seed of the fault dice (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--tempfail-rcpt", defaultValue = "0", paramLabel = "RATIO", description = "share of RCPT answered 451")
+    @Option(names = "--tempfail-rcpt", defaultValue = "0", paramLabel = "RATIO",
+            description = "share of RCPT answered 451")
     double tempfailRcpt;
 
-    @Option(names = "--reject-rcpt", defaultValue = "0", paramLabel = "RATIO", description = "share of RCPT answered 550")
+    @Option(names = "--reject-rcpt", defaultValue = "0", paramLabel = "RATIO",
+            description = "share of RCPT answered 550")
     double rejectRcpt;
 
     @Option(names = "--tempfail-data", defaultValue = "0", paramLabel = "RATIO",

@@ -24,12 +24,14 @@ import java.util.Optional;
  * @param limitOverrides   per destination (recipient domain, or the smarthost's host) stricter or looser limits
  * @param backoffAfter     this many consecutive temporary failures (or one 421) from a destination back it off
  * @param backoff          how long a backed-off destination gets no new connection
+ * @param maxRecipientsPerTransaction recipients of one domain sent in one transaction; more are split over several
+ *                         (RFC 5321 4.5.3.1.8: servers must accept at least 100)
  */
 public record DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Map<String, List<HostPort>> routes,
                                Optional<HostPort> dns, List<Duration> retrySchedule, Duration maxLifetime,
                                String heloName, int mxPort, Duration connectTimeout, Duration commandTimeout,
                                Duration idleTimeout, Limits limits, Map<String, Limits> limitOverrides,
-                               int backoffAfter, Duration backoff) {
+                               int backoffAfter, Duration backoff, int maxRecipientsPerTransaction) {
 
     /** Checks every field once, listing every problem in one exception. */
     public DeliverySettings {
@@ -52,6 +54,9 @@ public record DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Ma
         }
         if (mxPort < 1 || mxPort > 65535) {
             errors.add("mxPort: 1..65535");
+        }
+        if (maxRecipientsPerTransaction < 1) {
+            errors.add("maxRecipientsPerTransaction: at least 1");
         }
         if (backoffAfter < 1) {
             errors.add("backoffAfter: at least 1");
@@ -129,7 +134,7 @@ public record DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Ma
                 List.of(Duration.ofMinutes(5), Duration.ofMinutes(10), Duration.ofMinutes(20), Duration.ofMinutes(40),
                         Duration.ofHours(1)),
                 Duration.ofDays(5), "localhost", 25, Duration.ofSeconds(30), Duration.ofMinutes(5),
-                Duration.ofSeconds(10), Limits.defaults(), Map.of(), 5, Duration.ofMinutes(1));
+                Duration.ofSeconds(10), Limits.defaults(), Map.of(), 5, Duration.ofMinutes(1), 100);
     }
 
     /** The limits for a destination: its override, else {@link #limits()}. */
@@ -140,52 +145,60 @@ public record DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Ma
     public DeliverySettings withSmarthost(HostPort h) {
         return new DeliverySettings(enabled, Optional.ofNullable(h), routes, dns, retrySchedule, maxLifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff);
+                backoff, maxRecipientsPerTransaction);
     }
 
     public DeliverySettings withRoutes(Map<String, List<HostPort>> r) {
         return new DeliverySettings(enabled, smarthost, Map.copyOf(r), dns, retrySchedule, maxLifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff);
+                backoff, maxRecipientsPerTransaction);
     }
 
     public DeliverySettings withDns(HostPort d, int port) {
         return new DeliverySettings(enabled, smarthost, routes, Optional.ofNullable(d), retrySchedule, maxLifetime,
                 heloName, port, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff);
+                backoff, maxRecipientsPerTransaction);
     }
 
     public DeliverySettings withRetries(List<Duration> schedule, Duration lifetime) {
         return new DeliverySettings(enabled, smarthost, routes, dns, List.copyOf(schedule), lifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff);
+                backoff, maxRecipientsPerTransaction);
     }
 
     public DeliverySettings withTimeouts(Duration connect, Duration command, Duration idle) {
         return new DeliverySettings(enabled, smarthost, routes, dns, retrySchedule, maxLifetime,
-                heloName, mxPort, connect, command, idle, limits, limitOverrides, backoffAfter, backoff);
+                heloName, mxPort, connect, command, idle, limits, limitOverrides, backoffAfter, backoff,
+                maxRecipientsPerTransaction);
     }
 
     public DeliverySettings withLimits(Limits l, Map<String, Limits> overrides) {
         return new DeliverySettings(enabled, smarthost, routes, dns, retrySchedule, maxLifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, l, Map.copyOf(overrides), backoffAfter,
-                backoff);
+                backoff, maxRecipientsPerTransaction);
     }
 
     public DeliverySettings withBackoff(int after, Duration d) {
         return new DeliverySettings(enabled, smarthost, routes, dns, retrySchedule, maxLifetime,
-                heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, after, d);
+                heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, after, d,
+                maxRecipientsPerTransaction);
     }
 
     public DeliverySettings withHeloName(String name) {
         return new DeliverySettings(enabled, smarthost, routes, dns, retrySchedule, maxLifetime,
                 name, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff);
+                backoff, maxRecipientsPerTransaction);
+    }
+
+    public DeliverySettings withMaxRecipientsPerTransaction(int n) {
+        return new DeliverySettings(enabled, smarthost, routes, dns, retrySchedule, maxLifetime,
+                heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
+                backoff, n);
     }
 
     public DeliverySettings withEnabled(boolean on) {
         return new DeliverySettings(on, smarthost, routes, dns, retrySchedule, maxLifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff);
+                backoff, maxRecipientsPerTransaction);
     }
 }

@@ -20,9 +20,10 @@ public record RelayConfig(HostPort listen, Path dataDir, List<Cidr> mynetworks, 
                           JournalSettings journal, DeliverySettings delivery, DkimSettings dkim) {
 
     public static RelayConfig defaults() {
+        SmtpSettings smtp = SmtpSettings.defaults();
         return new RelayConfig(new HostPort("127.0.0.1", 2525), Path.of("tern-data"),
                 List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128")),
-                SmtpSettings.defaults(), JournalSettings.defaults(), DeliverySettings.defaults(),
+                smtp, JournalSettings.defaults(), DeliverySettings.defaults().withHeloName(smtp.hostname()),
                 DkimSettings.defaults());
     }
 

@@ -19,11 +19,27 @@ import java.time.Duration;
  * @param commandTimeout         waiting for the next command (RFC 5321 4.5.3.2.7: 5 minutes)
  * @param dataTimeout            waiting for the next block of DATA content (RFC 5321 4.5.3.2.5: 3 minutes)
  * @param bareLineEndings        bare LF / bare CR handling
+ * @param bodyBufferMemory       direct memory for message content being received (64 KiB chunks, all sessions
+ *                               together); when it is used up, messages get 452 4.3.1 instead of exhausting memory
  */
 public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageSize, int maxDataLine,
                            int maxRecipients, int maxConnections, int maxConnectionsPerClient,
                            boolean limitMynetworks, int maxErrors, Duration pregreetDelay,
-                           Duration commandTimeout, Duration dataTimeout, LineEndingPolicy bareLineEndings) {
+                           Duration commandTimeout, Duration dataTimeout, LineEndingPolicy bareLineEndings,
+                           long bodyBufferMemory) {
+
+    /** 256 MiB: five maximum-size messages at once, or thousands of typical ones. */
+    public static final long DEFAULT_BODY_BUFFER_MEMORY = 256L << 20;
+
+    /** All settings but {@code bodyBufferMemory}, which takes its default. */
+    public SmtpSettings(String hostname, int maxCommandLine, long maxMessageSize, int maxDataLine,
+                        int maxRecipients, int maxConnections, int maxConnectionsPerClient,
+                        boolean limitMynetworks, int maxErrors, Duration pregreetDelay,
+                        Duration commandTimeout, Duration dataTimeout, LineEndingPolicy bareLineEndings) {
+        this(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
+                maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
+                bareLineEndings, DEFAULT_BODY_BUFFER_MEMORY);
+    }
 
     public static SmtpSettings defaults() {
         return new SmtpSettings(defaultHostname(), 512, 50L << 20, 1000, 100, 20_000, 50, false, 10,

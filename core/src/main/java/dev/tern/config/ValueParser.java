@@ -115,7 +115,8 @@ final class ValueParser {
         try {
             return parse.invoke(null, t);
         } catch (java.lang.reflect.InvocationTargetException e) {
-            throw e.getCause() instanceof IllegalArgumentException iae ? iae : new IllegalArgumentException(e.getCause());
+            throw e.getCause() instanceof IllegalArgumentException iae ? iae
+                    : new IllegalArgumentException(e.getCause());
         } catch (IllegalAccessException e) {
             throw new IllegalStateException(e);
         }

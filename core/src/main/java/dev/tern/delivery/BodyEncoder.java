@@ -34,7 +34,20 @@ final class BodyEncoder {
 
     /** Encodes {@code src} from its position to its limit, without moving its position. */
     void encode(ByteBuffer src) throws IOException {
-        for (int i = src.position(), end = src.limit(); i < end; i++) {
+        int end = src.limit();
+        for (int i = src.position(); i < end; i++) {
+            if (!pendingCr && !lineStart) {
+                // Inside a line: copy the run up to the next CR or LF in bulk.
+                int run = i;
+                while (run < end && src.get(run) != '\r' && src.get(run) != '\n') {
+                    run++;
+                }
+                if (run > i) {
+                    copy(src, i, run);
+                    i = run - 1;
+                    continue;
+                }
+            }
             byte b = src.get(i);
             if (pendingCr) {
                 pendingCr = false;
@@ -108,6 +121,18 @@ final class BodyEncoder {
             out.flip();
             sink.flush(out);
             out.clear();
+        }
+    }
+
+    private void copy(ByteBuffer src, int from, int to) throws IOException {
+        while (from < to) {
+            if (!out.hasRemaining()) {
+                drain();
+            }
+            int n = Math.min(out.remaining(), to - from);
+            out.put(out.position(), src, from, n);
+            out.position(out.position() + n);
+            from += n;
         }
     }
 

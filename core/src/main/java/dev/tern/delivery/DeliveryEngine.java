@@ -127,8 +127,15 @@ public final class DeliveryEngine implements AutoCloseable {
             String domain = Router.domainOf(m.envelope().recipients().get(i).address());
             byDomain.computeIfAbsent(domain, d -> new ArrayList<>()).add(i);
         }
-        byDomain.forEach((domain, idx) -> scheduled.add(new DeliveryJob(m, domain, router.destinationOf(domain),
-                idx.stream().mapToInt(Integer::intValue).toArray(), q.attempts(), q.nextAttemptMillis())));
+        int per = settings.maxRecipientsPerTransaction();
+        byDomain.forEach((domain, idx) -> {
+            for (int from = 0; from < idx.size(); from += per) {
+                int[] part = idx.subList(from, Math.min(idx.size(), from + per)).stream()
+                        .mapToInt(Integer::intValue).toArray();
+                scheduled.add(new DeliveryJob(m, domain, router.destinationOf(domain), part, q.attempts(),
+                        q.nextAttemptMillis()));
+            }
+        });
     }
 
     private void dispatch() {

@@ -105,8 +105,9 @@ final class OutboundConnection {
 
     /**
      * Runs one mail transaction for {@code rcpts} (indices into the envelope's recipients) and returns a reply per
-     * recipient. {@code prefix} (header fields added at delivery, e.g. DKIM-Signature) goes before the stored body. Never throws for a peer or network problem: those become local 4xx replies for the recipients that
-     * had no final answer yet, and the connection is marked unusable.
+     * recipient. {@code prefix} (header fields added at delivery, e.g. DKIM-Signature) goes before the stored body.
+     * Never throws for a peer or network problem: those become local 4xx replies for the recipients that had no
+     * final answer yet, and the connection is marked unusable.
      */
     TransactionResult send(EnvelopeRecord env, int[] rcpts, byte[] prefix, long storedLength, BodyReader body) {
         long bodyLength = prefix.length + storedLength;

@@ -81,6 +81,7 @@ public final class ChronicleJournal implements Journal {
                 throw new JournalException("journal " + dataDir + " is in use by another process");
             }
             queue = builder(dataDir, settings.rollInterval(), settings.maxRecordBytes(), clock).build();
+            syncMetadata(dataDir);
             JournalIndex index = new JournalIndex();
             JournalWriter writer = new JournalWriter(queue, dataDir, settings, index);
             Recovery.Result r = Recovery.replay(queue, index, writer::knownCycle);
@@ -94,6 +95,22 @@ public final class ChronicleJournal implements Journal {
         } catch (IOException | RuntimeException | InternalError e) {
             closeQuietly(queue, lockChannel);
             throw new JournalException("cannot open journal " + dataDir + ": " + e, e);
+        }
+    }
+
+    /**
+     * Chronicle's metadata file (roll cycle, epoch, cycle listing) is created at first open and never synced by
+     * Chronicle; make it and its directory entry durable once, before anything is acknowledged.
+     */
+    private static void syncMetadata(Path dir) throws IOException {
+        Path meta = dir.resolve(SingleChronicleQueue.QUEUE_METADATA_FILE);
+        if (Files.exists(meta)) {
+            try (FileChannel ch = FileChannel.open(meta, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+        }
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
         }
     }
 

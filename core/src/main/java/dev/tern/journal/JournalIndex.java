@@ -2,6 +2,7 @@ package dev.tern.journal;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +35,6 @@ final class JournalIndex {
         int liveMessages;
     }
 
-    /** Insertion order is journal order, hence oldest first. */
     private final LinkedHashMap<Long, StoredMessage> pending = new LinkedHashMap<>();
     private final TreeMap<Integer, CycleUsage> cycles = new TreeMap<>();
 
@@ -81,7 +81,7 @@ final class JournalIndex {
                 continue;
             }
             m.states[o.recipientIndex()] = o.kind();
-            m.lastDetail = o.detail() == null ? "" : o.detail();
+            m.lastDetail = RecordCodec.journaledDetail(o.detail()); // the same before and after a restart
             if (o.kind() == OutcomeKind.DEFERRED) {
                 m.nextAttemptMillis = o.nextAttemptMillis();
             }
@@ -101,11 +101,13 @@ final class JournalIndex {
         return finished;
     }
 
+    /** Oldest first: queue ids grow with acceptance time, and journal order changes when messages are carried. */
     synchronized List<QueuedMessage> snapshot() {
         List<QueuedMessage> out = new ArrayList<>(pending.size());
         for (StoredMessage m : pending.values()) {
             out.add(m.snapshot());
         }
+        out.sort(Comparator.comparingLong(QueuedMessage::queueId));
         return out;
     }
 
@@ -129,10 +131,12 @@ final class JournalIndex {
     }
 
     /**
-     * Picks the longest run of oldest cycles, all before {@code currentCycle}, whose still-pending bytes are at most
-     * {@code ratio} of their message bytes (a cycle with no pending message always qualifies). Only whole prefixes
-     * are dropped: an outcome record lives in a later cycle than its message, so a pending message's state is
-     * always rebuilt from cycles at or after its home cycle. Returns null when there is nothing to drop.
+     * Picks the longest run of oldest cycles, all before {@code currentCycle}, that may go: a run without pending
+     * messages always may; a run with some may go, its pending messages being carried forward, if their bytes are at
+     * most {@code ratio} of the run's message bytes and the run ends before the previous cycle (mail accepted just
+     * before a roll gets a whole cycle to be delivered before it is copied). Only whole prefixes are dropped: an
+     * outcome record lives in a later cycle than its message, so a pending message's state is always rebuilt from
+     * cycles at or after its home cycle. Returns null when there is nothing to drop.
      */
     synchronized CompactionPlan plan(int currentCycle, double ratio) {
         long total = 0;
@@ -144,7 +148,7 @@ final class JournalIndex {
             total += e.getValue().messageBytes;
             live += e.getValue().liveBytes;
             prefix.add(e.getKey());
-            if (live == 0 || live <= ratio * total) {
+            if (live == 0 || (e.getKey() < currentCycle - 1 && live <= ratio * total)) {
                 best = i;
             }
             i++;

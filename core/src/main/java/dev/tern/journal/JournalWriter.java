@@ -55,6 +55,11 @@ final class JournalWriter implements Runnable {
     /** After a failed compaction (disk full, say) wait this long before the next try. */
     private static final long COMPACT_RETRY_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final MethodHandle WRITE_LOCK = findWriteLock();
+    /** Bytes of the cycle file kept written with zeros ahead of the append position (see {@link #prezeroAhead}). */
+    static final long PREZERO_WINDOW = 8L << 20;
+    /** Body bytes carried forward per compaction step between batches. */
+    static final long CARRY_BUDGET_BYTES = 32L << 20;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 
     private final SingleChronicleQueue queue;
     private final Path dir;
@@ -77,6 +82,13 @@ final class JournalWriter implements Runnable {
     private volatile long messagesCommitted;
     private volatile long syncs;
     private volatile long failures;
+
+    /** Cycle and end position of the last document this appender completed; MIN_VALUE when unknown. */
+    private int lastAppendCycle = Integer.MIN_VALUE;
+    private long lastAppendEnd;
+    private int zeroedCycle = Integer.MIN_VALUE;
+    private long zeroedUpTo;
+    private long prezeroBackoffUntil;
 
     private int lastPlannedCycle = Integer.MIN_VALUE;
     private boolean finishedSincePlan = true;
@@ -166,7 +178,10 @@ final class JournalWriter implements Runnable {
                     LockSupport.parkNanos(this, HOUSEKEEPING_NANOS);
                 }
                 parked = false;
-                housekeeping();
+                if (requests.isEmpty()) { // woken by the timeout, not by a submitter: idle work
+                    housekeeping();
+                    prezeroAhead();
+                }
                 continue;
             }
             idle = 0;
@@ -181,6 +196,7 @@ final class JournalWriter implements Runnable {
                 }
             }
             Arrays.fill(batch, 0, n, null);
+            prezeroAhead();
             housekeeping();
         }
         closeAppender();
@@ -292,6 +308,7 @@ final class JournalWriter implements Runnable {
             throw t;
         }
         dc.close();
+        noteAppended(app);
         StoredMessage m = new StoredMessage(rec, Arrays.copyOf(envArray, envLength));
         placeAppended(m, app, bodyOffset, bodyLength);
         r.stored = m;
@@ -313,6 +330,7 @@ final class JournalWriter implements Runnable {
             throw t;
         }
         dc.close();
+        noteAppended(app);
         r.cycle = cycleOf(app);
         fileOf(r.cycle, app);
     }
@@ -332,6 +350,7 @@ final class JournalWriter implements Runnable {
             throw t;
         }
         dc.close();
+        noteAppended(app);
         StoredMessage m = new StoredMessage(old.envelope, old.envelopeBytes);
         System.arraycopy(old.states, 0, m.states, 0, old.states.length);
         m.attempts = old.attempts;
@@ -347,6 +366,12 @@ final class JournalWriter implements Runnable {
         m.bodyOffset = bodyOffset;
         m.bodyLength = bodyLength;
         m.recordBytes = m.envelopeBytes.length + bodyLength;
+    }
+
+    /** Right after a document of ours closed, the appender's write position is its end (index pages included). */
+    private void noteAppended(ExcerptAppender app) {
+        lastAppendCycle = cycleOf(app);
+        lastAppendEnd = app.wire().bytes().writePosition();
     }
 
     private int cycleOf(ExcerptAppender app) {
@@ -406,6 +431,50 @@ final class JournalWriter implements Runnable {
         }
     }
 
+    /**
+     * Keeps {@link #PREZERO_WINDOW} bytes past the append position of the current cycle file written with zeros, using
+     * plain {@code pwrite}s. Appending into a sparse mapped file page-faults on every fresh page (block allocation and
+     * zero-fill in the fault path: ~20x slower than this on the machine measured, see JournalBenchmark); zeros
+     * already in the page cache turn those into cheap minor faults. Safe because it runs on the writer thread
+     * between documents and only past Chronicle's write position (the end of the last document, index pages
+     * included), where the file holds nothing but zeros anyway; it never grows the file. Best effort: a failure
+     * (disk full) is ignored for a while.
+     */
+    private void prezeroAhead() {
+        if (lastAppendCycle == Integer.MIN_VALUE || System.nanoTime() - prezeroBackoffUntil < 0) {
+            return;
+        }
+        FileChannel ch = channels.get(lastAppendCycle);
+        if (ch == null) {
+            return;
+        }
+        try {
+            if (lastAppendCycle != zeroedCycle) {
+                zeroedCycle = lastAppendCycle;
+                zeroedUpTo = 0;
+            }
+            long pos = lastAppendEnd;
+            if (zeroedUpTo - pos > PREZERO_WINDOW / 2) {
+                return;
+            }
+            long at = Math.max(zeroedUpTo, (pos + 2 * 4096) & ~4095L);
+            long to = Math.min(pos + PREZERO_WINDOW, ch.size());
+            while (at < to) {
+                ByteBuffer z = ZEROS.duplicate();
+                z.limit((int) Math.min(z.capacity(), to - at));
+                int n = ch.write(z, at);
+                if (n <= 0) {
+                    break;
+                }
+                at += n;
+            }
+            zeroedUpTo = Math.max(zeroedUpTo, at);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("journal prezero skipped: {}", e.toString());
+            prezeroBackoffUntil = System.nanoTime() + COMPACT_RETRY_NANOS;
+        }
+    }
+
     private void housekeeping() {
         if (!running || System.nanoTime() - nextCompactNanos < 0) {
             return;
@@ -415,7 +484,7 @@ final class JournalWriter implements Runnable {
             return;
         }
         try {
-            compact();
+            compactStep();
         } catch (Throwable t) {
             LOG.warn("journal compaction failed, retrying later: {}", t.toString());
             recoverAppender();
@@ -423,22 +492,36 @@ final class JournalWriter implements Runnable {
         }
     }
 
-    /**
-     * Drops old cycles (see {@link JournalIndex#plan}): carries their pending messages forward, makes the copies
-     * durable, then deletes the files. A crash in between leaves both copies; replay keeps the later one.
-     */
+    /** Runs compaction steps until nothing is left to drop (an explicit {@code compact()} request). */
     private void compact() throws IOException {
+        while (!compactStep()) {
+            LOG.debug("journal compaction continues");
+        }
+    }
+
+    /**
+     * One step of dropping old cycles (see {@link JournalIndex#plan}): carries their pending messages forward (at most
+     * {@link #CARRY_BUDGET_BYTES} of bodies per step, so commits waiting behind a large backlog are not stalled),
+     * makes the copies durable, and once nothing is left to carry deletes the files. A crash in between leaves both
+     * copies; replay keeps the later one. Returns true when the compaction is complete.
+     */
+    private boolean compactStep() throws IOException {
         int current = queue.cycle();
         JournalIndex.CompactionPlan plan = index.plan(current, settings.compactRatio());
         lastPlannedCycle = current;
         finishedSincePlan = false;
         if (plan == null) {
-            return;
+            return true;
         }
-        List<StoredMessage> carried = new ArrayList<>(plan.carry().size());
+        List<StoredMessage> carried = new ArrayList<>();
         List<Integer> touched = new ArrayList<>(1);
+        long budget = CARRY_BUDGET_BYTES;
         for (StoredMessage old : plan.carry()) {
+            if (budget <= 0) {
+                break;
+            }
             StoredMessage m = appendCarried(old);
+            budget -= m.recordBytes;
             carried.add(m);
             if (!touched.contains(m.cycle)) {
                 touched.add(m.cycle);
@@ -449,6 +532,12 @@ final class JournalWriter implements Runnable {
         }
         for (StoredMessage m : carried) {
             index.put(m);
+        }
+        if (carried.size() < plan.carry().size()) {
+            finishedSincePlan = true; // more to carry: the next housekeeping round continues
+            LOG.info("journal compaction: {} of {} pending messages carried forward so far", carried.size(),
+                    plan.carry().size());
+            return false;
         }
         for (int i = 0; i < plan.cycles().size(); i++) {
             int c = plan.cycles().get(i);
@@ -466,6 +555,7 @@ final class JournalWriter implements Runnable {
         syncDirectory();
         queue.refreshDirectoryListing();
         LOG.info("journal compacted cycles {} ({} pending messages carried forward)", plan.cycles(), carried.size());
+        return true;
     }
 
     private ExcerptAppender appender() {
@@ -493,6 +583,7 @@ final class JournalWriter implements Runnable {
      */
     private void recoverAppender() {
         closeAppender();
+        lastAppendCycle = Integer.MIN_VALUE;
         releaseIfHeldByThisProcess(writeLock());
         releaseIfHeldByThisProcess(queue.appendLock());
     }

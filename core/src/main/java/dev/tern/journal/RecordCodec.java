@@ -187,12 +187,27 @@ final class RecordCodec {
 
     private static void writeDetail(Bytes<?> b, String detail) {
         byte[] d = detail == null ? new byte[0] : detail.getBytes(StandardCharsets.UTF_8);
+        int n = detailLength(d);
+        b.writeUnsignedShort(n);
+        b.write(d, 0, n);
+    }
+
+    /** {@code detail} as it is journaled: at most {@link #MAX_DETAIL_BYTES} of UTF-8, cut at a character boundary. */
+    static String journaledDetail(String detail) {
+        if (detail == null) {
+            return "";
+        }
+        byte[] d = detail.getBytes(StandardCharsets.UTF_8);
+        int n = detailLength(d);
+        return n == d.length ? detail : new String(d, 0, n, StandardCharsets.UTF_8);
+    }
+
+    private static int detailLength(byte[] d) {
         int n = Math.min(d.length, MAX_DETAIL_BYTES);
         while (n > 0 && n < d.length && (d[n] & 0xC0) == 0x80) {
             n--; // do not split a UTF-8 sequence
         }
-        b.writeUnsignedShort(n);
-        b.write(d, 0, n);
+        return n;
     }
 
     private static String readDetail(Bytes<?> b) {

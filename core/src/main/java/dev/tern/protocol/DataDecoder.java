@@ -21,8 +21,8 @@ import java.nio.ByteBuffer;
  * <p>After {@link #END}, check {@link #tooBig()}, {@link #lineTooLong()} and {@link #badLineEnding()}: once one is set
  * the decoder stops writing output but keeps scanning for the real terminator, so the session stays in step with the
  * client and refuses the message with one reply. Under {@link LineEndingPolicy#NORMALIZE} a bare LF or CR is written
- * as CRLF and {@link #badLineEnding()} stays false; a line that follows a bare line ending is never a terminator and
- * its leading dot is kept as received.
+ * as CRLF and {@link #badLineEnding()} stays false; the line after a bare line ending is unstuffed like any other
+ * but is never a terminator, even if it is exactly "." CRLF.
  *
  * <p>State is carried across calls, so any split of the input gives the same result. Reads only [position, limit) of
  * {@code in}; writes only [position, limit) of {@code out}, filling it completely before answering OUTPUT_FULL.
@@ -34,7 +34,7 @@ public final class DataDecoder {
     public static final int OUTPUT_FULL = 1;
     public static final int END = 2;
 
-    /** At the start of a line (after CRLF, or the first line). */
+    /** At the start of a line: the first one, after CRLF, or (not terminable) after a bare line ending. */
     private static final int LINE_START = 0;
     /** Saw "." at the start of a line. */
     private static final int DOT = 1;
@@ -54,6 +54,8 @@ public final class DataDecoder {
     private int heldEnd;
 
     private int state;
+    /** Whether the current line start follows a real CRLF (or the start of data), so ".CRLF" here ends data. */
+    private boolean terminable;
     /** Wire octets of the current line so far, CRLF excluded, a stuffing dot included. */
     private int lineLength;
     private long contentLength;
@@ -80,6 +82,7 @@ public final class DataDecoder {
     /** Prepares for a new message. */
     public void reset() {
         state = LINE_START;
+        terminable = true;
         lineLength = 0;
         contentLength = 0;
         tooBig = false;
@@ -135,15 +138,25 @@ public final class DataDecoder {
                     }
                 }
                 case DOT_CR -> {
-                    if (b == LF) {
+                    if (b == LF && terminable) {
                         in.position(p + 1);
                         state = LINE_START;
                         return END;
                     }
-                    // "." then a bare CR: the dot is content; the octet after the CR is reread in MID.
+                    // A line holding just a dot, but not the terminator: "." CRLF after a bare line ending, or "."
+                    // then a bare CR (whose next octet is reread at a line start).
                     lineLength = 0;
                     emit('.', out);
-                    bareLineEnding(out);
+                    if (b == LF) {
+                        emit(CR, out);
+                        emit(LF, out);
+                        lineLength = 0;
+                        state = LINE_START;
+                        terminable = true;
+                        p++;
+                    } else {
+                        bareLineEnding(out);
+                    }
                 }
                 case PENDING_CR -> {
                     if (b == LF) {
@@ -151,9 +164,10 @@ public final class DataDecoder {
                         emit(LF, out);
                         lineLength = 0;
                         state = LINE_START;
+                        terminable = true;
                         p++;
                     } else {
-                        bareLineEnding(out); // the CR was bare; the octet is reread in MID
+                        bareLineEnding(out); // the CR was bare; the octet is reread at a line start
                     }
                 }
                 default -> {
@@ -217,7 +231,11 @@ public final class DataDecoder {
         return q;
     }
 
-    /** A bare LF or CR: refused under REJECT, written as CRLF under NORMALIZE. Either way the next line is MID. */
+    /**
+     * A bare LF or CR: refused under REJECT, written as CRLF under NORMALIZE. What follows starts a line for
+     * dot-unstuffing (a client that ends lines with bare LF still stuffs them) but can never be the terminator, which
+     * needs a real CRLF before the dot.
+     */
     private void bareLineEnding(ByteBuffer out) {
         if (policy == LineEndingPolicy.NORMALIZE) {
             emit(CR, out);
@@ -227,7 +245,8 @@ public final class DataDecoder {
             discarding = true;
         }
         lineLength = 0;
-        state = MID;
+        state = LINE_START;
+        terminable = false;
     }
 
     private void emit(byte b, ByteBuffer out) {

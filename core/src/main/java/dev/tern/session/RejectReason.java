@@ -16,6 +16,8 @@ public enum RejectReason {
     MESSAGE_TOO_BIG,
     /** Bare CR or LF in message content (550 5.6.0). */
     BAD_LINE_ENDING_IN_DATA,
+    /** A line of content longer than max-data-line (550 5.6.0; RFC 5321 4.5.3.1.6). */
+    LINE_TOO_LONG_IN_DATA,
     /** Unknown, malformed or out-of-sequence commands (5xx). */
     BAD_COMMAND,
     /** The session reached its error limit (421 4.7.0). */

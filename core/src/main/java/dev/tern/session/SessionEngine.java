@@ -129,7 +129,8 @@ public final class SessionEngine {
         this.parser = new CommandParser(settings.maxCommandLine());
         this.dataDecoder = new DataDecoder(settings.maxMessageSize(), settings.maxDataLine(),
                 settings.bareLineEndings());
-        this.bdatDecoder = new BdatDecoder(settings.maxMessageSize(), settings.bareLineEndings());
+        this.bdatDecoder = new BdatDecoder(settings.maxMessageSize(), settings.maxDataLine(),
+                settings.bareLineEndings());
         this.body = new MessageBody(bodyBuffers);
         this.received = new ReceivedHeader(hostname);
     }
@@ -440,7 +441,7 @@ public final class SessionEngine {
                 } else if (dataDecoder.badLineEnding()) {
                     refuseContent(RejectReason.BAD_LINE_ENDING_IN_DATA, Replies.MSG_BAD_LINE_ENDING);
                 } else if (dataDecoder.lineTooLong()) {
-                    refuseContent(RejectReason.BAD_LINE_ENDING_IN_DATA, Replies.DATA_LINE_TOO_LONG);
+                    refuseContent(RejectReason.LINE_TOO_LONG_IN_DATA, Replies.DATA_LINE_TOO_LONG);
                 } else {
                     completeContent();
                 }
@@ -512,6 +513,8 @@ public final class SessionEngine {
                     refuseContent(RejectReason.MESSAGE_TOO_BIG, Replies.SIZE_EXCEEDED);
                 } else if (bdatDecoder.badLineEnding()) {
                     refuseContent(RejectReason.BAD_LINE_ENDING_IN_DATA, Replies.MSG_BAD_LINE_ENDING);
+                } else if (bdatDecoder.lineTooLong()) {
+                    refuseContent(RejectReason.LINE_TOO_LONG_IN_DATA, Replies.DATA_LINE_TOO_LONG);
                 } else if (storageFailed) {
                     refuseContent(RejectReason.LOCAL_ERROR, Replies.INSUFFICIENT_STORAGE);
                 } else if (!bdatLast) {

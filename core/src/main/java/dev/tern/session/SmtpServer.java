@@ -49,7 +49,9 @@ public final class SmtpServer implements AutoCloseable {
         int sessions = s.maxConnections();
         int commandSize = commandBufferSize(s);
         BufferPool commands = new BufferPool(commandSize, Math.min(2 * sessions, 2048), 2 * sessions + 16);
-        BufferPool bodies = new BufferPool(BODY_CHUNK, 32, 2048);
+        int chunks = (int) Math.clamp(s.bodyBufferMemory() / BODY_CHUNK, 1, Integer.MAX_VALUE);
+        int pooledChunks = Math.min(32, chunks);
+        BufferPool bodies = new BufferPool(BODY_CHUNK, pooledChunks, chunks - pooledChunks);
         return start(config, journal, commands, bodies);
     }
 
@@ -88,7 +90,8 @@ public final class SmtpServer implements AutoCloseable {
         if (!printable || host.isEmpty() || host.length() > 255) {
             throw new IllegalArgumentException("smtp hostname must be 1..255 printable US-ASCII characters: " + host);
         }
-        if (s.maxRecipients() < 1 || s.maxErrors() < 1 || s.maxMessageSize() < 1 || s.maxDataLine() < 3) {
+        if (s.maxRecipients() < 1 || s.maxErrors() < 1 || s.maxMessageSize() < 1 || s.maxDataLine() < 3
+                || s.bodyBufferMemory() < BODY_CHUNK) {
             throw new IllegalArgumentException("smtp limits must be positive: " + s);
         }
         if (!s.commandTimeout().isPositive() || !s.dataTimeout().isPositive() || s.pregreetDelay().isNegative()) {

@@ -14,6 +14,7 @@ import java.util.Arrays;
  */
 final class MessageInspector implements DataUnstuffer.ContentConsumer {
     private static final int MAX_HEADER_CAPTURE = 64 * 1024;
+    private static final byte[] MESSAGE_ID_NAME = "message-id:".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] STAMP_NAME =
             (TernStamp.HEADER + ":").toLowerCase(java.util.Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
 
@@ -142,27 +143,43 @@ final class MessageInspector implements DataUnstuffer.ContentConsumer {
         headerLength += n;
     }
 
-    /** Finds the first X-Tern-Stamp field at the start of a header line (continuation lines unfolded). */
+    /** Reads the stamp from the first X-Tern-Stamp field, if any. */
     private void findStamp() {
+        String value = field(STAMP_NAME);
+        if (value != null) {
+            stamp = TernStamp.parseValue(value);
+            stampMalformed = stamp == null;
+        }
+    }
+
+    /** The Message-ID field's value, trimmed, or {@code null} when the header has none. */
+    String messageId() {
+        String value = field(MESSAGE_ID_NAME);
+        return value == null ? null : value.trim();
+    }
+
+    /**
+     * The unfolded value of the first field named {@code lowerName} (with its colon) in the captured header, or
+     * {@code null}. The capture stops at the blank line, so body lines are never taken for fields.
+     */
+    private String field(byte[] lowerName) {
         for (int lineStart = 0; lineStart < headerLength; ) {
             int lineEnd = indexOf(header, lineStart, headerLength, (byte) '\n');
             int end = lineEnd < 0 ? headerLength : lineEnd;
-            if (startsWithIgnoreCase(header, lineStart, end, STAMP_NAME)) {
+            if (startsWithIgnoreCase(header, lineStart, end, lowerName)) {
                 int valueEnd = end;
                 // RFC 5322 section 2.2.3: a field may continue on lines that start with white space.
                 while (valueEnd + 1 < headerLength && (header[valueEnd + 1] == ' ' || header[valueEnd + 1] == '\t')) {
                     int next = indexOf(header, valueEnd + 1, headerLength, (byte) '\n');
                     valueEnd = next < 0 ? headerLength : next;
                 }
-                int valueStart = lineStart + STAMP_NAME.length;
-                String value = new String(header, valueStart, valueEnd - valueStart, StandardCharsets.US_ASCII)
+                int valueStart = lineStart + lowerName.length;
+                return new String(header, valueStart, valueEnd - valueStart, StandardCharsets.US_ASCII)
                         .replace("\r\n", "").replace('\r', ' ').replace('\n', ' ');
-                stamp = TernStamp.parseValue(value);
-                stampMalformed = stamp == null;
-                return;
             }
             lineStart = end + 1;
         }
+        return null;
     }
 
     private static int indexOf(byte[] bytes, int from, int to, byte b) {

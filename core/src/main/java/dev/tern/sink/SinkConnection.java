@@ -356,6 +356,9 @@ final class SinkConnection {
             if (check == StampCheck.MISMATCH || check == StampCheck.MALFORMED) {
                 counters.integrityFailures.increment();
             }
+            if (sink.recordsMessageIds()) {
+                sink.delivered(inspector.messageId());
+            }
             long id = QueueId.next();
             QueueId.formatInto(id, queuedReply, QUEUED_PREFIX.length);
             counters.bytes.add(inspector.size());

@@ -1,6 +1,7 @@
 package dev.tern.sink;
 
 import dev.tern.config.HostPort;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Consumer;
 
@@ -30,6 +31,9 @@ import java.util.function.Consumer;
  * @param keepMessages        keep every accepted message for {@link SmtpSink#received()} (tests; memory grows)
  * @param listener            called on the connection's thread for each accepted message, or {@code null}
  * @param greeting            domain in the 220 greeting and the EHLO reply
+ * @param messageIdsFile      if not {@code null}, each accepted message's Message-ID is appended to this file, one
+ *                            line per delivery (duplicates included), so a crash test can compare what the relay
+ *                            acknowledged with what arrived
  */
 public record SinkSettings(HostPort listen, long seed,
                            double tempfailRcptRatio, double rejectRcptRatio,
@@ -37,7 +41,7 @@ public record SinkSettings(HostPort listen, long seed,
                            double slowReplyRatio, Duration slowReplyDelay,
                            boolean pipelining, boolean chunking, boolean eightBitMime, long sizeLimit,
                            boolean addressFaults, boolean keepMessages, Consumer<ReceivedMessage> listener,
-                           String greeting) {
+                           String greeting, Path messageIdsFile) {
 
     public SinkSettings {
         if (listen == null || slowReplyDelay == null || greeting == null || greeting.isBlank()) {
@@ -94,6 +98,7 @@ public record SinkSettings(HostPort listen, long seed,
         b.keepMessages = keepMessages;
         b.listener = listener;
         b.greeting = greeting;
+        b.messageIdsFile = messageIdsFile;
         return b;
     }
 
@@ -116,6 +121,7 @@ public record SinkSettings(HostPort listen, long seed,
         private boolean keepMessages;
         private Consumer<ReceivedMessage> listener;
         private String greeting = "sink.tern.test";
+        private Path messageIdsFile;
 
         private Builder() {
         }
@@ -201,6 +207,11 @@ public record SinkSettings(HostPort listen, long seed,
             return this;
         }
 
+        public Builder messageIdsFile(Path v) {
+            messageIdsFile = v;
+            return this;
+        }
+
         /**
          * Sets fault ratios from a compact text, as a command line gives them: comma-separated {@code name=value}
          * pairs with names {@code tempfail-rcpt}, {@code reject-rcpt}, {@code tempfail-data}, {@code reject-data},
@@ -247,7 +258,7 @@ public record SinkSettings(HostPort listen, long seed,
         public SinkSettings build() {
             return new SinkSettings(listen, seed, tempfailRcptRatio, rejectRcptRatio, tempfailDataRatio,
                     rejectDataRatio, disconnectDataRatio, slowReplyRatio, slowReplyDelay, pipelining, chunking,
-                    eightBitMime, sizeLimit, addressFaults, keepMessages, listener, greeting);
+                    eightBitMime, sizeLimit, addressFaults, keepMessages, listener, greeting, messageIdsFile);
         }
     }
 }

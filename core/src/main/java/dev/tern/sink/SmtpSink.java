@@ -5,7 +5,10 @@ import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,10 +53,12 @@ public final class SmtpSink implements AutoCloseable {
     private final byte[] ehloReply;
     private final byte[] heloReply;
     private final Thread acceptor;
+    private final Writer messageIds;
     private volatile boolean closed;
 
-    private SmtpSink(SinkSettings settings, ServerSocketChannel server) throws IOException {
+    private SmtpSink(SinkSettings settings, ServerSocketChannel server, Writer messageIds) throws IOException {
         this.settings = settings;
+        this.messageIds = messageIds;
         this.server = server;
         this.localAddress = (InetSocketAddress) server.getLocalAddress();
         String domain = settings.greeting();
@@ -86,14 +91,22 @@ public final class SmtpSink implements AutoCloseable {
     /** Binds and starts accepting; the sink is ready when this returns. */
     public static SmtpSink start(SinkSettings settings) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
+        Writer ids = null;
         try {
             server.bind(new InetSocketAddress(settings.listen().host(), settings.listen().port()), 4096);
-            SmtpSink sink = new SmtpSink(settings, server);
+            if (settings.messageIdsFile() != null) {
+                ids = Files.newBufferedWriter(settings.messageIdsFile(), StandardCharsets.US_ASCII,
+                        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            }
+            SmtpSink sink = new SmtpSink(settings, server, ids);
             sink.acceptor.start();
             LOG.info("SMTP sink listening on {}", sink.localAddress);
             return sink;
         } catch (IOException | RuntimeException e) {
             server.close();
+            if (ids != null) {
+                ids.close();
+            }
             throw e;
         }
     }
@@ -183,6 +196,15 @@ public final class SmtpSink implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (messageIds != null) {
+            synchronized (messageIds) {
+                try {
+                    messageIds.close();
+                } catch (IOException e) {
+                    LOG.warn("closing the Message-ID file", e);
+                }
+            }
+        }
         LOG.info("SMTP sink on {} closed", localAddress);
     }
 
@@ -251,6 +273,22 @@ public final class SmtpSink implements AutoCloseable {
         if (settings.listener() != null) {
             settings.listener().accept(message);
         }
+    }
+
+    /**
+     * Appends one accepted message's Message-ID (or {@code -} when it has none) and flushes, before the sink
+     * answers 250: whatever a relay counts as delivered is in the file.
+     */
+    void delivered(String messageId) throws IOException {
+        synchronized (messageIds) {
+            messageIds.write(messageId == null ? "-" : messageId);
+            messageIds.write('\n');
+            messageIds.flush();
+        }
+    }
+
+    boolean recordsMessageIds() {
+        return messageIds != null;
     }
 
     /** Wakes {@link #awaitMessages} waiters; cheap when nobody waits. */

@@ -50,6 +50,25 @@ class BufferPoolTest {
     }
 
     @Test
+    void overflowBuffersAreKeptAndReusedNotAllocatedAgain() {
+        BufferPool pool = new BufferPool(64, 1, 3);
+        List<ByteBuffer> first = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            first.add(pool.acquire());
+        }
+        first.forEach(pool::release);
+        assertThat(pool.available()).isEqualTo(4);
+        List<ByteBuffer> second = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            second.add(pool.acquire());
+        }
+        assertThat(second).allSatisfy(b -> assertThat(first).anyMatch(f -> f == b));
+        assertThat(pool.overflowInUse()).isEqualTo(3);
+        assertThat(pool.acquire()).isNull();
+        second.forEach(pool::release);
+    }
+
+    @Test
     void doubleReleaseIsDetected() {
         BufferPool pool = new BufferPool(64, 1, 0);
         ByteBuffer b = pool.acquire();

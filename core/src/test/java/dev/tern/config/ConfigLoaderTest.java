@@ -100,6 +100,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void everyConfigFieldHasAKeyAndAFlag() {
+        java.util.Set<String> paths = new java.util.HashSet<>();
+        Settings.ALL.forEach(s -> paths.add(s.path()));
+        for (String leaf : leaves(RelayConfig.class, "")) {
+            assertThat(paths).as("a Setting for config field %s", leaf).contains(leaf);
+        }
+    }
+
+    /** Dotted paths of the record tree's leaves: values, or records that parse from one string. */
+    private static List<String> leaves(Class<?> type, String prefix) {
+        List<String> out = new java.util.ArrayList<>();
+        for (var c : type.getRecordComponents()) {
+            String path = prefix + c.getName();
+            boolean parses = java.util.Arrays.stream(c.getType().getMethods())
+                    .anyMatch(m -> m.getName().equals("parse") && m.getParameterCount() == 1);
+            if (c.getType().isRecord() && !parses) {
+                out.addAll(leaves(c.getType(), path + "."));
+            } else {
+                out.add(path);
+            }
+        }
+        return out;
+    }
+
+    @Test
     void unreadableFileIsAProblemNotACrash() {
         assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.conf"), Map.of()))
                 .isInstanceOfSatisfying(ConfigException.class,

@@ -149,6 +149,32 @@ class DeliveryEngineTest {
     }
 
     @Test
+    void waitsForEachBdatReplyWithoutPipelining() throws Exception {
+        sink.chunking = true;
+        sink.pipelining = false;
+        start(settings());
+        long id = journal.submit("a@sender.test", List.of("b@rcpt.test", "c@rcpt.test"), MESSAGE);
+
+        TestSink.Received r = sink.next(WAIT);
+
+        assertThat(r.bdat()).isTrue();
+        assertThat(r.text()).isEqualTo(MESSAGE);
+        assertThat(sink.pipeliningViolations.get()).isZero();
+        assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+    }
+
+    @Test
+    void keepsMailQueuedWhenDeliveryIsDisabled() throws Exception {
+        start(settings().withEnabled(false));
+        long id = journal.submit("a@sender.test", List.of("b@rcpt.test"), MESSAGE);
+
+        assertThat(sink.next(Duration.ofMillis(500))).isNull();
+
+        assertThat(journal.find(id)).isPresent();
+        assertThat(engine.queuedMessages()).isEqualTo(1);
+    }
+
+    @Test
     void fallsBackToHeloWhenEhloIsRejected() throws Exception {
         sink.ehlo = false;
         start(settings());
@@ -193,6 +219,18 @@ class DeliveryEngineTest {
         assertThat(has(os, id, 1, OutcomeKind.DEFERRED)).isTrue();
         assertThat(has(os, id, 2, OutcomeKind.BOUNCED)).isTrue();
         assertThat(sink.commands.stream().filter(c -> c.startsWith("MAIL")).count()).isEqualTo(1);
+    }
+
+    @Test
+    void splitsManyRecipientsOverSeveralTransactions() throws Exception {
+        start(settings().withMaxRecipientsPerTransaction(2));
+        long id = journal.submit("a@sender.test", List.of("r1@rcpt.test", "r2@rcpt.test", "r3@rcpt.test",
+                "r4@rcpt.test", "r5@rcpt.test"), MESSAGE);
+
+        List<TestSink.Received> got = sink.take(3, WAIT);
+
+        assertThat(got).extracting(r -> r.rcpts().size()).containsExactlyInAnyOrder(2, 2, 1);
+        assertThat(journal.awaitFinal(id, WAIT)).isTrue();
     }
 
     @Test
@@ -438,6 +476,19 @@ class DeliveryEngineTest {
         assertThat(journal.await(os -> !os.isEmpty(), WAIT)).isTrue();
 
         assertThat(journal.outcomesOf(id).getFirst().kind()).isEqualTo(OutcomeKind.DEFERRED);
+    }
+
+    @Test
+    void defersWhenThePeerStopsReadingTheContent() throws Exception {
+        sink.stallInData = true;
+        start(settings().withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(500), Duration.ofSeconds(5)));
+        String big = "Subject: big\r\n\r\n" + ("z".repeat(998) + "\r\n").repeat(16_000); // more than socket buffers
+        long id = journal.submit("a@sender.test", List.of("b@rcpt.test"), big);
+
+        assertThat(journal.await(os -> !os.isEmpty(), WAIT)).isTrue();
+
+        assertThat(journal.outcomesOf(id).getFirst().kind()).isEqualTo(OutcomeKind.DEFERRED);
+        assertThat(journal.outcomesOf(id).getFirst().detail()).contains("4.4.2");
     }
 
     @Test

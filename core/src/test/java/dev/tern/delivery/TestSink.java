@@ -46,6 +46,8 @@ final class TestSink implements AutoCloseable {
     volatile Function<String, String> rcptReply = a -> "250 2.1.5 ok";
     volatile Function<Received, String> dataReply = r -> "250 2.0.0 queued";
     final AtomicInteger disconnectsInData = new AtomicInteger();
+    /** While set, the sink answers 354 and then stops reading (a peer that stalls the client's writes). */
+    volatile boolean stallInData;
 
     final AtomicInteger connections = new AtomicInteger();
     final AtomicInteger open = new AtomicInteger();
@@ -224,6 +226,14 @@ final class TestSink implements AutoCloseable {
                         continue;
                     }
                     reply("354 go ahead");
+                    if (stallInData) {
+                        try {
+                            Thread.sleep(10_000);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        return;
+                    }
                     if (!readData()) {
                         return;
                     }

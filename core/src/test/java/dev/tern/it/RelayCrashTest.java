@@ -70,7 +70,8 @@ class RelayCrashTest {
             }
             assertThat(acknowledged).as("round %d made progress", round).isNotEmpty();
             verify(acknowledged, round);
-            System.out.println("RelayCrashTest round " + round + ": " + acknowledged.size() + " acknowledged, all present");
+            System.out.println("RelayCrashTest round " + round + ": " + acknowledged.size()
+                    + " acknowledged, all present");
         }
     }
 

@@ -60,9 +60,9 @@ class SmugglingEndToEndTest {
     private List<String> smuggle(LineEndingPolicy policy, String variant) throws Exception {
         MemoryJournal journal = new MemoryJournal();
         List<String> after = new ArrayList<>();
-        try (SmtpServer server = SmtpServer.start(
-                TestConfigs.relay(TestConfigs.withPolicy(TestConfigs.smtp(), policy)), journal);
-             RawClient c = new RawClient(server.localAddress())) {
+        SmtpServer server = SmtpServer.start(TestConfigs.relay(TestConfigs.withPolicy(TestConfigs.smtp(), policy)),
+                journal);
+        try (server; RawClient c = new RawClient(server.localAddress())) {
             c.reply();
             c.send("EHLO attacker.example\r\nMAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n");
             assertThat(c.reply()).startsWith("250-");
@@ -75,6 +75,7 @@ class SmugglingEndToEndTest {
                 after.add(r);
             }
         }
+        assertThat(server.outstandingBuffers()).as("buffers after close").isZero();
         stored = journal.stored();
         return after;
     }

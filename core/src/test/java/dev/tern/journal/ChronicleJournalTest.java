@@ -174,4 +174,49 @@ class ChronicleJournalTest {
             assertThat(s.pendingMessages()).isEqualTo(2);
         }
     }
+
+    @Test
+    void osDurabilityAcknowledgesWithoutSyncing() throws Exception {
+        JournalSettings os = JournalSettings.defaults().withDurability(Durability.OS);
+        try (ChronicleJournal j = ChronicleJournal.open(dir, os)) {
+            long id = commit(j, TestMessages.content(11, 100), "a@example.com");
+            assertThat(j.find(id)).isPresent();
+            assertThat(j.stats().syncs()).isZero();
+        }
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+            assertThat(j.pending()).hasSize(1);
+        }
+    }
+
+    @Test
+    void messageLargerThanTheRecordLimitIsRefusedAndTheJournalCarriesOn() throws Exception {
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults().withMaxRecordBytes(64 << 10))) {
+            assertThatThrownBy(() -> commit(j, TestMessages.content(12, 100_000), "a@example.com"))
+                    .isInstanceOf(JournalException.class).hasMessageContaining("exceeds");
+            long id = commit(j, TestMessages.content(13, 60_000), "a@example.com");
+            assertThat(j.pending()).extracting(QueuedMessage::queueId).containsExactly(id);
+        }
+    }
+
+    @Test
+    void recordsWrittenAcrossManyPrezeroWindowsReadBackIntact() throws Exception {
+        List<Long> ids = new ArrayList<>();
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+            for (int i = 0; i < 300; i++) {
+                long id = commit(j, TestMessages.content(i, 40_000), "a@example.com", "b@example.com");
+                ids.add(id);
+                j.record(List.of(new Outcome(id, 0, OutcomeKind.DELIVERED, i, 0, "250 ok " + i)));
+            }
+        }
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+            assertThat(j.pending()).extracting(QueuedMessage::queueId).containsExactlyElementsOf(ids);
+            for (int i = 0; i < ids.size(); i++) {
+                long id = ids.get(i);
+                QueuedMessage q = j.find(id).orElseThrow();
+                assertThat(q.recipientStates()).containsExactly(OutcomeKind.DELIVERED, null);
+                assertThat(q.lastDetail()).isEqualTo("250 ok " + i);
+                assertThat(TestMessages.readBody(j, id)).isEqualTo(TestMessages.content(i, 40_000));
+            }
+        }
+    }
 }

@@ -22,6 +22,10 @@ class CycleCompactionTest {
     @TempDir
     Path dir;
 
+    /** Where a test keeps a cycle file the journal deletes (same file system: hard links). */
+    @TempDir
+    Path saved;
+
     private final BufferPool pool = new BufferPool(4096, 64, 64);
     private final FakeClock clock = new FakeClock(Instant.parse("2026-11-25T10:05:00Z"));
 
@@ -112,6 +116,9 @@ class CycleCompactionTest {
             String oldCycle = cycleFiles().getFirst();
             clock.advance(Duration.ofHours(1));
             j.compact();
+            assertThat(cycleFiles()).as("the previous cycle is not carried yet").containsExactly(oldCycle);
+            clock.advance(Duration.ofHours(1));
+            j.compact();
 
             assertThat(cycleFiles()).hasSize(1).doesNotContain(oldCycle);
             assertThat(TestMessages.readBody(j, kept)).isEqualTo(content);
@@ -152,16 +159,15 @@ class CycleCompactionTest {
     void carriedCopyWinsWhenTheOldCycleSurvivedACrash() throws Exception {
         byte[] content = TestMessages.content(9, 3000);
         long kept;
-        Path saved = Files.createTempDirectory("old-cycle");
         try (ChronicleJournal j = open(1)) {
             kept = commit(j, content);
             j.record(List.of(new Outcome(kept, 0, OutcomeKind.DEFERRED, 5, 1234, "451 later")));
             String oldCycle = cycleFiles().getFirst();
-            Files.copy(dir.resolve(oldCycle), saved.resolve(oldCycle));
-            clock.advance(Duration.ofHours(1));
+            Files.createLink(saved.resolve(oldCycle), dir.resolve(oldCycle)); // keeps the inode past the delete
+            clock.advance(Duration.ofHours(2));
             j.compact();
             // Simulate a crash between the durable copy and the deletion: the old cycle reappears.
-            Files.copy(saved.resolve(oldCycle), dir.resolve(oldCycle));
+            Files.createLink(dir.resolve(oldCycle), saved.resolve(oldCycle));
         }
         try (ChronicleJournal j = open(1)) {
             assertThat(j.pending()).singleElement().satisfies(q -> {
@@ -170,5 +176,40 @@ class CycleCompactionTest {
             });
             assertThat(TestMessages.readBody(j, kept)).isEqualTo(content);
         }
+    }
+
+    @Test
+    void largeBacklogIsCarriedForwardInStepsBetweenCommits() throws Exception {
+        BufferPool big = new BufferPool(64 << 10, 32, 32);
+        int n = 40;
+        int size = 1 << 20; // 40 MiB pending: more than one carry step
+        List<Long> ids = new java.util.ArrayList<>();
+        try (ChronicleJournal j = open(1)) {
+            for (int i = 0; i < n; i++) {
+                long id = QueueId.next();
+                MessageBody b = TestMessages.body(big, TestMessages.content(id, size));
+                try {
+                    j.commit(TestMessages.envelope(id, "s@example.org", "r@example.com"), b);
+                } finally {
+                    b.release();
+                }
+                ids.add(id);
+            }
+            String oldCycle = cycleFiles().getFirst();
+            clock.advance(Duration.ofHours(2));
+            ids.add(commit(j, TestMessages.content(1, 200))); // the batch after which housekeeping starts carrying
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (cycleFiles().contains(oldCycle) && System.nanoTime() < deadline) {
+                ids.add(commit(j, TestMessages.content(ids.size(), 200))); // commits keep being served meanwhile
+                Thread.sleep(20);
+            }
+            assertThat(cycleFiles()).doesNotContain(oldCycle);
+            assertThat(j.pending()).extracting(QueuedMessage::queueId).containsExactlyElementsOf(ids);
+            for (int i = 0; i < n; i += 13) {
+                long id = ids.get(i);
+                assertThat(TestMessages.readBody(j, id)).isEqualTo(TestMessages.content(id, size));
+            }
+        }
+        assertThat(big.outstanding()).isZero();
     }
 }

@@ -70,6 +70,32 @@ class GroupCommitTest {
     }
 
     @Test
+    void maxBatchOfOneSyncsEveryMessage() throws Exception {
+        int n = 40;
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults().withMaxBatch(1));
+             ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int t = 0; t < n; t++) {
+                int seed = t;
+                fs.add(ex.submit(() -> {
+                    long id = QueueId.next();
+                    MessageBody b = TestMessages.body(pool, TestMessages.content(seed, 500));
+                    try {
+                        j.commit(TestMessages.envelope(id, "s@example.org", "r@example.com"), b);
+                    } finally {
+                        b.release();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            assertThat(j.stats().syncs()).isEqualTo(n);
+        }
+    }
+
+    @Test
     void idleWriterDoesNotBurnACore() throws Exception {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {

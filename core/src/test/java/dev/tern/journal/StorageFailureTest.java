@@ -8,6 +8,8 @@ import dev.tern.buffer.BufferPool;
 import dev.tern.config.JournalSettings;
 import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,6 +47,21 @@ class StorageFailureTest {
         return p.exitValue();
     }
 
+    /** Writes {@code file} until the file system is full (bounded by the 4 MiB tmpfs). */
+    private static Path fill(Path file) throws IOException {
+        byte[] chunk = new byte[16 << 10];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (int i = 0; i < 1024; i++) {
+                out.write(chunk);
+                out.flush();
+            }
+        } catch (IOException e) {
+            assertThat(e.getMessage()).contains("No space left");
+            return file;
+        }
+        throw new AssertionError("the tmpfs did not fill up");
+    }
+
     private long commit(Journal j, int size) throws JournalException {
         long id = QueueId.next();
         MessageBody b = TestMessages.body(pool, TestMessages.content(id, size));
@@ -67,8 +84,7 @@ class StorageFailureTest {
         List<Long> acked = new ArrayList<>();
         try (ChronicleJournal j = ChronicleJournal.open(dir, settings)) {
             acked.add(commit(j, 10_000));
-            Path filler = fs.resolve("filler");
-            Files.write(filler, new byte[(int) Math.max(0, fs.toFile().getUsableSpace() - (600 << 10))]);
+            Path filler = fill(fs.resolve("filler"));
 
             JournalException failure = null;
             for (int i = 0; i < 40 && failure == null; i++) {

@@ -185,4 +185,27 @@ class DataDecoderTest {
         assertThat(r.badLineEnding()).isTrue();
         assertThat(r.text()).isEqualTo("ok\r\nbad");
     }
+
+    @Test
+    void normalizeUnstuffsLineAfterBareLf() {
+        // A client ending lines with bare LF still dot-stuffs them (RFC 5321 4.5.2); keep its content intact.
+        Decoding.Result r = Decoding.data(latin1("a\n..b\r\n.\r\n"), LineEndingPolicy.NORMALIZE);
+        assertThat(r.text()).isEqualTo("a\r\n.b\r\n");
+    }
+
+    @Test
+    void normalizeKeepsDotLineAfterBareLfAsContent() {
+        byte[] input = latin1("a\n.\r\nafter\r\n.\r\n");
+        Decoding.Result r = Decoding.data(input, LineEndingPolicy.NORMALIZE);
+        assertThat(r.consumed()).as("only the real CRLF.CRLF ends data").isEqualTo(input.length);
+        assertThat(r.text()).isEqualTo("a\r\n.\r\nafter\r\n");
+    }
+
+    @Test
+    void dotLineRightAfterNormalizedDotLineEndsData() {
+        // "\n.\r\n" is content, but the CRLF it ends with is real, so the next ".CRLF" terminates.
+        Decoding.Result r = Decoding.data(latin1("a\n.\r\n.\r\nNOOP"), LineEndingPolicy.NORMALIZE);
+        assertThat(r.consumed()).isEqualTo(8);
+        assertThat(r.text()).isEqualTo("a\r\n.\r\n");
+    }
 }

@@ -317,6 +317,34 @@ class SmtpServerTest {
     }
 
     @Test
+    void messageBeyondBodyBufferMemoryGets452AndLaterSmallMessagesPass() throws IOException {
+        SmtpSettings s = TestConfigs.withMaxMessageSize(TestConfigs.smtp(), 4 << 20);
+        SmtpSettings small = new SmtpSettings(s.hostname(), s.maxCommandLine(), s.maxMessageSize(), s.maxDataLine(),
+                s.maxRecipients(), s.maxConnections(), s.maxConnectionsPerClient(), s.limitMynetworks(),
+                s.maxErrors(), s.pregreetDelay(), s.commandTimeout(), s.dataTimeout(), s.bareLineEndings(),
+                3 * SmtpServer.BODY_CHUNK);
+        start(TestConfigs.relay(small));
+        try (RawClient c = new RawClient(server.localAddress())) {
+            c.reply();
+            c.send("EHLO me.example\r\n");
+            c.reply();
+            c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+            c.reply();
+            c.reply();
+            assertThat(c.reply()).startsWith("354");
+            c.send(("y".repeat(98) + "\r\n").repeat(5000) + ".\r\n");
+            assertThat(c.reply()).isEqualTo("452 4.3.1 Insufficient system storage");
+            c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+            c.reply();
+            c.reply();
+            c.reply();
+            c.send("small\r\n.\r\n");
+            assertThat(c.reply()).startsWith("250 2.0.0 Ok: queued as");
+        }
+        assertThat(journal.stored()).hasSize(1);
+    }
+
+    @Test
     void statsCountSessions() throws IOException {
         start(TestConfigs.relay(TestConfigs.smtp()));
         List<RawClient> clients = new ArrayList<>();

@@ -313,6 +313,24 @@ class SmtpSinkTest {
     }
 
     @Test
+    void appendsTheMessageIdOfEachAcceptedMessage(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path ids = dir.resolve("delivered.txt");
+        java.nio.file.Files.writeString(ids, "<earlier@run>\n");
+        SmtpSink sink = start(SinkSettings.builder().messageIdsFile(ids));
+        try (SmtpTestClient c = SmtpTestClient.greeted(sink)) {
+            transaction(c, "Message-ID:\r\n <one@test>\r\nSubject: a\r\n\r\nx\r\n");
+            assertThat(c.reply().code()).isEqualTo(250);
+            transaction(c, "Subject: no id\r\n\r\nMessage-ID: <not-a-header@test>\r\n");
+            assertThat(c.reply().code()).isEqualTo(250);
+            c.command("MAIL FROM:<a@x>");
+            assertThat(c.command("RCPT TO:<reject-1@y>").code()).isEqualTo(550);
+        }
+        sink.close();
+        assertThat(java.nio.file.Files.readAllLines(ids)).containsExactly("<earlier@run>", "<one@test>", "-");
+    }
+
+    @Test
     void awaitMessagesGivesUpAtTheTimeout() throws Exception {
         SmtpSink sink = start(SinkSettings.builder());
         assertThat(sink.awaitMessages(1, Duration.ofMillis(50))).isFalse();

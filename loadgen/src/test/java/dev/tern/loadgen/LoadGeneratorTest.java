@@ -191,4 +191,18 @@ class LoadGeneratorTest {
         List<String> sinkIds = sink.received().stream().map(ReceivedMessage::queueId).toList();
         assertThat(lines.stream().map(l -> l.substring(0, 16)).toList()).containsExactlyInAnyOrderElementsOf(sinkIds);
     }
+
+    @Test
+    void acknowledgedMessagesAreExactlyTheOnesTheSinkReceived() throws Exception {
+        Path delivered = dir.resolve("delivered.txt");
+        Path acked = dir.resolve("acked.txt");
+        SmtpSink sink = sink(SinkSettings.builder().seed(11).tempfailDataRatio(0.2).disconnectDataRatio(0.1)
+                .messageIdsFile(delivered));
+        LoadReport r = LoadGenerator.run(at(sink).connections(3).messages(120).idsFile(acked).build());
+        sink.close();
+
+        List<String> ackedIds = Files.readAllLines(acked).stream().map(l -> l.substring(l.indexOf('\t') + 1)).toList();
+        assertThat(ackedIds).hasSize((int) r.acknowledged()).doesNotHaveDuplicates();
+        assertThat(Files.readAllLines(delivered)).containsExactlyInAnyOrderElementsOf(ackedIds);
+    }
 }

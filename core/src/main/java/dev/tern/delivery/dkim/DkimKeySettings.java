@@ -26,7 +26,8 @@ public record DkimKeySettings(String domain, String selector, DkimAlgorithm algo
     public static DkimKeySettings parse(String text) {
         String[] parts = text.trim().split(":", 4);
         if (parts.length != 4 || parts[0].isBlank() || parts[1].isBlank() || parts[3].isBlank()) {
-            throw new IllegalArgumentException("expected DOMAIN:SELECTOR:ALGORITHM:PEM-FILE, got '" + text.trim() + "'");
+            throw new IllegalArgumentException("expected DOMAIN:SELECTOR:ALGORITHM:PEM-FILE, got '" + text.trim()
+                    + "'");
         }
         DkimAlgorithm algorithm = null;
         for (DkimAlgorithm a : DkimAlgorithm.values()) {
@@ -35,7 +36,8 @@ public record DkimKeySettings(String domain, String selector, DkimAlgorithm algo
             }
         }
         if (algorithm == null) {
-            throw new IllegalArgumentException("unknown DKIM algorithm '" + parts[2] + "' (rsa-sha256, ed25519-sha256)");
+            throw new IllegalArgumentException("unknown DKIM algorithm '" + parts[2]
+                    + "' (rsa-sha256, ed25519-sha256)");
         }
         return new DkimKeySettings(parts[0].toLowerCase(java.util.Locale.ROOT), parts[1], algorithm, Path.of(parts[3]));
     }

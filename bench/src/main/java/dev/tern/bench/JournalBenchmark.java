@@ -1,0 +1,164 @@
+package dev.tern.bench;
+
+import dev.tern.buffer.BufferPool;
+import dev.tern.config.JournalSettings;
+import dev.tern.journal.ChronicleJournal;
+import dev.tern.journal.JournalException;
+import dev.tern.journal.JournalStats;
+import dev.tern.message.Envelope;
+import dev.tern.message.MessageBody;
+import dev.tern.message.QueueId;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Durable accept cost: one invocation makes {@code batch} messages durable. {@code chronicleGroupCommit} commits them
+ * through {@link ChronicleJournal} from {@code batch} concurrent virtual threads (they share fsyncs: group commit);
+ * {@code jdkWriteAndForce} is the JDK baseline doing the least possible work for the same durability: one thread,
+ * {@code FileChannel.write} of each envelope and body, one {@code force} per batch. Scores are microseconds per
+ * batch: the commit latency a session sees; messages per second is {@code batch * 1e6 / score}.
+ *
+ * <p>Run: {@code java -jar bench/target/benchmarks.jar JournalBenchmark}. Uses {@code java.io.tmpdir} for files.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+        "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED", "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
+        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+        "-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true", "-Xmx1g"})
+public class JournalBenchmark {
+    /** The JDK baseline wraps its file at this size so long runs do not fill the disk. */
+    private static final long BASELINE_FILE_LIMIT = 1L << 30;
+
+    @Param({"1", "16", "256"})
+    public int batch;
+
+    @Param({"1024", "102400"})
+    public int bodyBytes;
+
+    private Path dir;
+    private BufferPool pool;
+    private ChronicleJournal journal;
+    private ExecutorService threads;
+    private Future<?>[] pendingCommits;
+    private byte[] content;
+    /** One prebuilt body per concurrent committer, reused: the journal only reads it. */
+    private MessageBody[] bodies;
+    private FileChannel baseline;
+    private ByteBuffer baselineBody;
+    private Envelope baselineEnvelope;
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        dir = Files.createTempDirectory("tern-journal-bench");
+        pool = new BufferPool(16 << 10, Math.max(64, batch * (bodyBytes / (16 << 10) + 2)), 1024);
+        journal = ChronicleJournal.open(dir.resolve("journal"),
+                JournalSettings.defaults().withMaxBatch(Math.max(1, batch)));
+        threads = Executors.newVirtualThreadPerTaskExecutor();
+        pendingCommits = new Future<?>[batch];
+        content = new byte[bodyBytes];
+        for (int i = 0; i < content.length; i++) {
+            content[i] = (byte) ((i % 78 == 77) ? '\n' : (i % 78 == 76) ? '\r' : 'a' + i % 26);
+        }
+        bodies = new MessageBody[Math.max(1, batch)];
+        for (int i = 0; i < bodies.length; i++) {
+            bodies[i] = new MessageBody(pool);
+            if (!bodies[i].append(content, 0, content.length)) {
+                throw new IllegalStateException("benchmark pool exhausted");
+            }
+            bodies[i].seal();
+        }
+        baseline = FileChannel.open(dir.resolve("baseline.log"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        baselineBody = ByteBuffer.allocateDirect(bodyBytes);
+        baselineBody.put(content).flip();
+        baselineEnvelope = envelope(QueueId.next());
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        JournalStats s = journal.stats();
+        System.out.printf("%n[journal] batch=%d body=%d: %d messages, %d syncs (%.1f messages per sync)%n", batch,
+                bodyBytes, s.messagesCommitted(), s.syncs(), s.messagesCommitted() / (double) Math.max(1, s.syncs()));
+        threads.close();
+        journal.close();
+        for (MessageBody b : bodies) {
+            b.release();
+        }
+        baseline.close();
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static Envelope envelope(long id) {
+        Envelope e = new Envelope();
+        e.begin(id, System.currentTimeMillis(), Envelope.utf8("192.0.2.1"), Envelope.utf8("client.example"));
+        ByteBuffer sender = ByteBuffer.wrap(Envelope.utf8("sender@example.org"));
+        ByteBuffer none = ByteBuffer.allocate(0);
+        e.sender(sender, 0, sender.limit());
+        e.mailParameters(-1, Envelope.BODY_8BITMIME, false, Envelope.RET_UNSPECIFIED, none, 0, 0);
+        ByteBuffer rcpt = ByteBuffer.wrap(Envelope.utf8("rcpt@example.com"));
+        e.addRecipient(rcpt, 0, rcpt.limit(), 0, none, 0, 0);
+        return e;
+    }
+
+    private void commitOne(MessageBody body) throws JournalException {
+        journal.commit(envelope(QueueId.next()), body);
+    }
+
+    @Benchmark
+    public void chronicleGroupCommit() throws Exception {
+        if (batch == 1) {
+            commitOne(bodies[0]);
+            return;
+        }
+        for (int i = 0; i < batch; i++) {
+            MessageBody body = bodies[i];
+            pendingCommits[i] = threads.submit(() -> {
+                commitOne(body);
+                return null;
+            });
+        }
+        for (int i = 0; i < batch; i++) {
+            pendingCommits[i].get();
+        }
+    }
+
+    @Benchmark
+    public void jdkWriteAndForce() throws IOException {
+        for (int i = 0; i < batch; i++) {
+            baseline.write(ByteBuffer.wrap(baselineEnvelope.array(), 0, baselineEnvelope.length()));
+            baseline.write(baselineBody.duplicate());
+        }
+        baseline.force(false);
+        if (baseline.position() > BASELINE_FILE_LIMIT) {
+            baseline.position(0);
+        }
+    }
+}
