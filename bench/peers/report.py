@@ -13,15 +13,36 @@ import os
 import statistics
 import sys
 
+# Descriptions at SCALE=1; {n:COUNT:MIN} is COUNT scaled as compare.sh scales it (never below MIN).
 SCENARIOS = {
-    "small": "1 KiB x 50,000 messages, 50 connections, PIPELINING",
-    "small-nopipe": "1 KiB x 50,000 messages, 50 connections, no PIPELINING",
-    "medium": "100 KiB x 5,000 messages, 50 connections",
-    "large": "10 MiB x 20 messages, 10 connections",
-    "smtp-source": "Postfix smtp-source: 20 sessions, 20,000 x 1 KiB, a new connection per message",
-    "idle": "10,000 mostly-idle sessions (220 + EHLO, then silence)",
+    "small": "1 KiB x {n:50000:100} messages, {n:50:2} connections, PIPELINING",
+    "small-nopipe": "1 KiB x {n:50000:100} messages, {n:50:2} connections, no PIPELINING",
+    "medium": "100 KiB x {n:5000:20} messages, {n:50:2} connections",
+    "large": "10 MiB x {n:20:2} messages, {n:10:2} connections",
+    "smtp-source": "Postfix smtp-source: {n:20:2} sessions, {n:20000:100} x 1 KiB, a new connection per message",
+    "idle": "{n:10000:10} mostly-idle sessions (220 + EHLO, then silence)",
 }
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+def describe(scenario, scale):
+    """The scenario's description with its counts scaled like compare.sh's scaled()."""
+    text = SCENARIOS.get(scenario, scenario)
+    for _ in range(10):
+        start = text.find("{n:")
+        if start < 0:
+            break
+        end = text.index("}", start)
+        count, least = (int(x) for x in text[start + 3:end].split(":"))
+        text = text[:start] + f"{max(least, round(count * scale)):,}" + text[end + 1:]
+    return text
+
+
+def scale_of(command):
+    for word in command.split():
+        if word.startswith("SCALE="):
+            return float(word.split("=", 1)[1])
+    return 1.0
 
 
 def load(results):
@@ -151,7 +172,7 @@ def render(rows, meta, mode):
     base = "tern" if mode == "compare" else "tern-profile"
     for scenario, servers in group(rows).items():
         ms = {name: medians(runs) for name, runs in servers.items()}
-        out.append(f"### {scenario}: {SCENARIOS.get(scenario, scenario)}")
+        out.append(f"### {scenario}: {describe(scenario, scale_of(meta['command']))}")
         out.append("")
         out.extend(idle_table(ms, base) if scenario == "idle" else throughput_table(ms, base))
         out.append("")

@@ -68,6 +68,10 @@ class ReportTest(unittest.TestCase):
         text = report.render(*report.load(self.write_results(rows)), "compare")
         self.assertIn("1 run(s) not all delivered in time", text)
 
+    def test_scenario_counts_follow_the_scale(self):
+        self.assertEqual(report.describe("large", 0.5), "10 MiB x 10 messages, 5 connections")
+        self.assertEqual(report.describe("large", 0.01), "10 MiB x 2 messages, 2 connections")
+
     def test_docs_section_is_replaced_between_markers_only(self):
         d = tempfile.mkdtemp()
         path = os.path.join(d, "benchmarks.md")
