@@ -12,6 +12,9 @@
 #   WORK=target/peers-work          scratch (queues, logs, Haraka install); RESULTS=$WORK/results/<time>
 #   WRITE_DOCS=1 (full run) / 0     write the report into docs/benchmarks.md (or docs/tuning.md for jvm-flags)
 #   DURABILITY=sync     Tern's --durability
+#   POSTFIX_PROCESS_LIMIT=100       Postfix's default_process_limit (its stock value)
+#   FLAG_VARIANTS="defaults profile" FLAG_SCENARIOS=small   jvm-flags mode: flag sets (see tern_java_flags) and load
+#   DISK_SYNC_WRITES=2000 DISK_SYNC_MIB=128                 size of the dd synced-write measurement
 # Loopback only. Every wait is bounded; every process started here is stopped on exit, Ctrl-C included.
 set -euo pipefail
 
