@@ -354,7 +354,8 @@ row = {"server": "$label", "scenario": "$scenario", "run": $run, "durability": "
        "e2e_complete": sunk >= acked,
        "cpu_s": round($cpu1 - $cpu0, 2),
        "cpu_s_per_1k": round(($cpu1 - $cpu0) * 1000 / acked, 3) if acked else None,
-       "peak_rss_mib": round($hwm / 1024, 1), "anon_rss_mib_end": round($anon / 1024, 1), "load_seconds": round(t_load - t0, 2)}
+       "peak_rss_mib": round($hwm / 1024, 1), "anon_rss_mib_end": round($anon / 1024, 1),
+       "load_seconds": round(t_load - t0, 2)}
 row.update(load)
 print(json.dumps(row))
 EOF

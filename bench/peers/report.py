@@ -87,9 +87,9 @@ def group(rows):
 
 
 def medians(runs):
-    m = {k: median(runs, k) for k in ("accepted_mps", "e2e_mps", "p50_ms", "p99_ms", "cpu_s_per_1k",
-                                      "peak_rss_mib", "anon_rss_mib_end", "greeted", "probe_220_median_ms", "pss_held_kib",
-                                      "pss_per_session_kib", "probes_unanswered", "connections")}
+    keys = ("accepted_mps", "e2e_mps", "p50_ms", "p99_ms", "cpu_s_per_1k", "peak_rss_mib", "anon_rss_mib_end",
+            "greeted", "probe_220_median_ms", "pss_held_kib", "pss_per_session_kib", "probes_unanswered", "connections")
+    m = {k: median(runs, k) for k in keys}
     m["durability"] = runs[0].get("durability", "?")
     m["runs"] = len(runs)
     m["incomplete"] = sum(1 for r in runs if r.get("e2e_complete") is False)
