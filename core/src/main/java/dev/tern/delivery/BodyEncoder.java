@@ -1,5 +1,6 @@
 package dev.tern.delivery;
 
+import dev.tern.protocol.Bytes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -79,16 +80,12 @@ final class BodyEncoder {
             return false;
         }
         int end = src.limit();
-        for (int i = src.position(); i < end; i++) {
-            byte b = src.get(i);
-            if (b == '\r') {
-                if (i + 1 >= end || src.get(i + 1) != '\n') {
-                    return false;
-                }
-                i++;
-            } else if (b == '\n') {
-                return false;
+        int i = src.position();
+        while ((i = Bytes.indexOfCrOrLf(src, i, end)) < end) {
+            if (src.get(i) == '\n' || i + 1 >= end || src.get(i + 1) != '\n') {
+                return false; // a bare LF, a bare CR, or a CR whose LF is in the next piece
             }
+            i += 2;
         }
         return true;
     }

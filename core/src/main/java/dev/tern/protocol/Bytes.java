@@ -9,7 +9,7 @@ import java.nio.ByteBuffer;
  *
  * <p>Threading: stateless.
  */
-final class Bytes {
+public final class Bytes {
     static final byte CR = '\r';
     static final byte LF = '\n';
 
@@ -22,7 +22,7 @@ final class Bytes {
     }
 
     /** The index of the first CR or LF in {@code in[from, to)}, or {@code to} if there is none. */
-    static int indexOfCrOrLf(ByteBuffer in, int from, int to) {
+    public static int indexOfCrOrLf(ByteBuffer in, int from, int to) {
         int p = from;
         while (to - p >= Long.BYTES) {
             long w = in.getLong(p);
