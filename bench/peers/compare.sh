@@ -11,6 +11,7 @@
 #   SERVERS="tern postfix haraka"   SCENARIOS="small smtp-source small-nopipe medium large idle"
 #   WORK=target/peers-work          scratch (queues, logs, Haraka install); RESULTS=$WORK/results/<time>
 #   WRITE_DOCS=1 (full run) / 0     write the report into docs/benchmarks.md (or docs/tuning.md for jvm-flags)
+#   WARMUP=0            messages every server gets first, outside the measured window (JIT warm-up; all alike)
 #   DURABILITY=sync     Tern's --durability
 #   POSTFIX_PROCESS_LIMIT=100       Postfix's default_process_limit (its stock value)
 #   FLAG_VARIANTS="defaults profile" FLAG_SCENARIOS=small   jvm-flags mode: flag sets (see tern_java_flags) and load
@@ -262,7 +263,8 @@ loadgen_json() { # loadgen_json RUN_DIR loadgen-args...
     local dir=$1
     shift
     run_waiting exec_tern_cli loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
-        --reply-timeout 120s -o "$dir/loadgen" "$@" >"$dir/loadgen.json" 2>"$dir/loadgen.err" || true
+        --reply-timeout 120s --warmup "${WARMUP:-0}" -o "$dir/loadgen" "$@" >"$dir/loadgen.json" \
+        2>"$dir/loadgen.err" || true
     python3 - "$dir/loadgen.json" >"$dir/load.json" <<'EOF'
 import datetime, json, sys
 try:
