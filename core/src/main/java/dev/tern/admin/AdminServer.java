@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminServer implements AutoCloseable {
     public static final String SOCKET_NAME = "admin.sock";
+    /** sun_path in struct sockaddr_un is 108 bytes on Linux, its terminating NUL included. */
+    private static final int MAX_SOCKET_PATH = 108;
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
 
     private final ServerSocketChannel server;
@@ -50,12 +52,22 @@ public final class AdminServer implements AutoCloseable {
         this.acceptor = Thread.ofVirtual().name("tern-admin").start(this::acceptLoop);
     }
 
-    /** Binds {@code dataDir/admin.sock} (replacing a stale one left by a killed relay). */
+    /**
+     * Binds {@code dataDir/admin.sock} (replacing a stale one left by a killed relay). Returns null, with a warning,
+     * when the socket cannot be bound: the relay serves mail without it, only {@code tern queue} cannot reach it.
+     */
     public static AdminServer start(Path dataDir, Journal journal, DeliveryEngine delivery) throws IOException {
         Path path = dataDir.resolve(SOCKET_NAME).toAbsolutePath();
         Files.deleteIfExists(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(path));
+        try {
+            server.bind(address(path));
+        } catch (IOException e) {
+            server.close();
+            log.warn("admin socket {} unavailable ({}): 'tern queue stats/flush/delete' cannot reach this relay;"
+                    + " a shorter --data-dir path fixes it", path, e.getMessage());
+            return null;
+        }
         try {
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
         } catch (UnsupportedOperationException e) {
@@ -155,20 +167,33 @@ public final class AdminServer implements AutoCloseable {
         Files.deleteIfExists(path);
     }
 
+    /**
+     * The socket's address: the absolute path when it fits a Unix socket address (108 bytes on Linux), else the same
+     * path relative to the working directory, which is often short enough.
+     */
+    static UnixDomainSocketAddress address(Path path) {
+        Path absolute = path.toAbsolutePath();
+        if (absolute.toString().getBytes(StandardCharsets.UTF_8).length < MAX_SOCKET_PATH) {
+            return UnixDomainSocketAddress.of(absolute);
+        }
+        return UnixDomainSocketAddress.of(Path.of("").toAbsolutePath().relativize(absolute));
+    }
+
     /** Sends one request to the relay whose data directory is {@code dataDir}; empty when no relay is running. */
     public static Optional<List<String>> request(Path dataDir, String request) throws IOException {
         Path path = dataDir.resolve(SOCKET_NAME);
         if (!Files.exists(path)) {
             return Optional.empty();
         }
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+        try (SocketChannel ch = SocketChannel.open(address(path))) {
             ch.write(StandardCharsets.UTF_8.encode(request + "\n"));
             ch.shutdownOutput();
             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch),
                     StandardCharsets.UTF_8));
             return Optional.of(in.lines().toList());
-        } catch (java.net.ConnectException e) {
-            return Optional.empty(); // a stale socket file from a relay that was killed
+        } catch (java.net.SocketException e) {
+            // a stale socket file from a relay that was killed, or a path no Unix socket can have
+            return Optional.empty();
         }
     }
 }
