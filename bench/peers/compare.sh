@@ -147,13 +147,13 @@ start_sink() { # start_sink RUN_DIR
 
 sink_count() { # messages the sink has received so far
     local n
-    n=$(grep -o 'messages [0-9]*' "$SINK_LOG" 2>/dev/null | tail -1 | cut -d' ' -f2)
+    n=$(grep -o 'messages [0-9][0-9]*' "$SINK_LOG" 2>/dev/null | tail -1 | cut -d' ' -f2)
     echo "${n:-0}"
 }
 
 sink_integrity_failures() {
     local n
-    n=$(grep -o 'integrity failures [0-9]*' "$SINK_LOG" 2>/dev/null | tail -1 | awk '{print $3}')
+    n=$(grep -o 'integrity failures [0-9][0-9]*' "$SINK_LOG" 2>/dev/null | tail -1 | awk '{print $3}')
     echo "${n:-0}"
 }
 

@@ -1,11 +1,11 @@
 package dev.tern.cli;
 
 import dev.tern.config.HostPort;
+import dev.tern.sink.SinkReport;
 import dev.tern.sink.SinkSettings;
 import dev.tern.sink.SinkStats;
 import dev.tern.sink.SmtpSink;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -89,23 +89,14 @@ final class SinkCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "tern-sink-shutdown"));
             System.out.println("tern sink: listening on " + sink.localAddress());
             long end = runFor == null ? Long.MAX_VALUE : System.nanoTime() + runFor.toNanos();
-            long lastMessages = 0;
+            SinkStats previous = sink.stats();
             while (System.nanoTime() < end && !stopped.await(every.toMillis(), TimeUnit.MILLISECONDS)) {
-                SinkStats s = sink.stats();
-                System.out.println(line(s, (s.messages() - lastMessages) * 1000.0 / every.toMillis()));
-                lastMessages = s.messages();
+                SinkStats now = sink.stats();
+                System.out.println(SinkReport.line(now, previous, every.toMillis() / 1000.0));
+                previous = now;
             }
-            System.out.println("final: " + line(sink.stats(), 0));
+            System.out.print(SinkReport.summary(sink.stats()));
         }
         return 0;
-    }
-
-    static String line(SinkStats s, double rate) {
-        return String.format(Locale.ROOT,
-                "messages %d (%.0f/s), failed %d, MB %.1f, connections %d open/%d total, integrity failures %d,"
-                        + " e2e latency p50 %.2f ms p99 %.2f ms", s.messages(), rate, s.failedMessages(),
-                s.bytes() / 1e6, s.activeConnections(), s.connections(), s.integrityFailures(),
-                s.latencyMicros().getTotalCount() == 0 ? 0 : s.latencyMicros().getValueAtPercentile(50) / 1000.0,
-                s.latencyMicros().getTotalCount() == 0 ? 0 : s.latencyMicros().getValueAtPercentile(99) / 1000.0);
     }
 }

@@ -93,13 +93,8 @@ public final class DemoCommand implements TernSubcommand, Callable<Integer> {
     }
 
     private static SinkStats awaitDelivery(SmtpSink sink, long expected, Duration limit) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        SinkStats s = sink.stats();
-        while (s.messages() < expected && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            s = sink.stats();
-        }
-        return s;
+        sink.awaitMessages(expected, limit);
+        return sink.stats();
     }
 
     private static void print(PrintStream out, LoadReport r, SinkStats sink, Tern tern) throws IOException {
