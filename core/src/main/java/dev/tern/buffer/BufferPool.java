@@ -19,7 +19,6 @@ import org.jctools.queues.MpmcArrayQueue;
  */
 public final class BufferPool {
     private final int bufferSize;
-    private final int pooled;
     private final int overflowLimit;
     private final MpmcArrayQueue<ByteBuffer> free;
     private final AtomicInteger outstanding = new AtomicInteger();
@@ -35,7 +34,6 @@ public final class BufferPool {
             throw new IllegalArgumentException("bufferSize > 0, pooled >= 0, overflowLimit >= 0");
         }
         this.bufferSize = bufferSize;
-        this.pooled = pooled;
         this.overflowLimit = overflowLimit;
         // Room for every buffer the pool may ever own, so that a returned overflow buffer is kept, not dropped.
         this.free = new MpmcArrayQueue<>(Math.max(2, pooled + overflowLimit));
@@ -88,10 +86,6 @@ public final class BufferPool {
 
     public int bufferSize() {
         return bufferSize;
-    }
-
-    public int capacity() {
-        return pooled;
     }
 
     /** Buffers waiting in the free list (pre-allocated ones plus returned overflow ones). */

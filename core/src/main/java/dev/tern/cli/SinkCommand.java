@@ -1,5 +1,6 @@
 package dev.tern.cli;
 
+import dev.tern.config.ConfigLoader;
 import dev.tern.config.HostPort;
 import dev.tern.sink.SinkReport;
 import dev.tern.sink.SinkSettings;
@@ -76,10 +77,10 @@ final class SinkCommand implements Callable<Integer> {
             settings = SinkSettings.builder().listen(HostPort.parse(listen)).seed(seed)
                     .tempfailRcptRatio(tempfailRcpt).rejectRcptRatio(rejectRcpt)
                     .tempfailDataRatio(tempfailData).rejectDataRatio(rejectData).disconnectDataRatio(disconnectData)
-                    .slowReplies(slowRatio, Durations.parse(slowDelay))
+                    .slowReplies(slowRatio, ConfigLoader.parseDuration(slowDelay))
                     .pipelining(!noPipelining).chunking(!noChunking).sizeLimit(sizeLimit).build();
-            every = Durations.parse(interval);
-            runFor = duration == null ? null : Durations.parse(duration);
+            every = ConfigLoader.parseDuration(interval);
+            runFor = duration == null ? null : ConfigLoader.parseDuration(duration);
         } catch (IllegalArgumentException e) {
             System.err.println("tern sink: " + e.getMessage());
             return 2;
