@@ -11,7 +11,11 @@
 #   SERVERS="tern postfix haraka"   SCENARIOS="small smtp-source small-nopipe medium large idle"
 #   WORK=target/peers-work          scratch (queues, logs, Haraka install); RESULTS=$WORK/results/<time>
 #   WRITE_DOCS=1 (full run) / 0     write the report into docs/benchmarks.md (or docs/tuning.md for jvm-flags)
-#   WARMUP=0            messages every server gets first, outside the measured window (JIT warm-up; all alike)
+#   WARMUP_TIME=0       seconds of unmeasured 1 KiB load (50 connections) every server gets before each measured
+#                       run, drained to the sink before measuring; CPU and end-to-end figures exclude it (JIT
+#                       warm-up: a fresh JVM spends ~12 CPU-seconds compiling in its first 100,000 messages)
+#   WARMUP=0            messages of the measured load generator's own run left out of its figures (warms the load
+#                       generator itself; the server's CPU figure includes them)
 #   DURABILITY=sync     Tern's --durability
 #   POSTFIX_PROCESS_LIMIT=100       Postfix's default_process_limit (its stock value)
 #   FLAG_VARIANTS="defaults profile" FLAG_SCENARIOS=small   jvm-flags mode: flag sets (see tern_java_flags) and load
@@ -281,6 +285,24 @@ print(json.dumps({"started_epoch": started, "acknowledged": m["acknowledged"], "
 EOF
 }
 
+# Unmeasured load before the measured run (WARMUP_TIME seconds), then a wait until the sink has it all, so the
+# measured run starts from an idle, warmed-up server with an empty queue behind it.
+warm_up() { # warm_up RUN_DIR
+    local acked i
+    [ "${WARMUP_TIME:-0}" != 0 ] || return 0
+    run_waiting exec_tern_cli loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
+        --reply-timeout 120s -s 1k -c 50 --pipelining --duration "${WARMUP_TIME}s" \
+        >"$1/warmup.json" 2>"$1/warmup.err" || true
+    acked=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['messages']['acknowledged'])" \
+        "$1/warmup.json" 2>/dev/null || echo 0)
+    for i in $(seq 1 $((DRAIN_SECONDS * 20))); do
+        [ "$(sink_count)" -ge "$acked" ] && break
+        sleep 0.05
+    done
+    sleep 0.2   # the sink's stats line lags by up to its 100 ms interval
+    log "warm-up: $acked messages in ${WARMUP_TIME}s, $(sink_count) at the sink"
+}
+
 run_small() {
     loadgen_json "$1" -s 1k -n "$(scaled 50000 100)" -c "$(scaled 50 2)" --pipelining
 }
@@ -318,12 +340,16 @@ print(json.dumps({'started_epoch': s, 'acknowledged': n, 'accepted_mps': n/(e-s)
 # ---------------------------------------------------------------------------------------------------------------
 # One run: fresh sink and server, load, wait until the sink has every acknowledged message, measure, stop.
 one_run() { # one_run SERVER SCENARIO RUN_NUMBER [LABEL]
-    local server=$1 scenario=$2 run=$3 label=${4:-$1} dir acked cpu0 cpu1 hwm anon t0 t_load t_e2e i
+    local server=$1 scenario=$2 run=$3 label=${4:-$1} dir acked cpu0 cpu1 hwm anon t0 t_load t_e2e i sunk0
     dir=$RESULTS/runs/$scenario/$label-$run
     mkdir -p "$dir"
     log "$scenario / $label / run $run"
     start_sink "$dir"
     "start_$server" "$dir"
+    if [ "$scenario" != idle ]; then
+        warm_up "$dir"
+    fi
+    sunk0=$(sink_count)
     cpu0=$(python3 "$HERE/procstats.py" cpu "$SERVER_PID")
     t0=$(date +%s.%N)
     "run_$scenario" "$dir"
@@ -333,7 +359,7 @@ one_run() { # one_run SERVER SCENARIO RUN_NUMBER [LABEL]
     if [ "$scenario" = idle ]; then acked=0; fi
     # End to end: until the sink has seen every acknowledged message (bounded by DRAIN_SECONDS).
     for i in $(seq 1 $((DRAIN_SECONDS * 20))); do
-        [ "$(sink_count)" -ge "$acked" ] && break
+        [ "$(sink_count)" -ge $((sunk0 + acked)) ] && break
         sleep 0.05
     done
     t_e2e=$(date +%s.%N)
@@ -346,7 +372,7 @@ one_run() { # one_run SERVER SCENARIO RUN_NUMBER [LABEL]
     python3 - "$dir/load.json" >>"$RESULTS/results.jsonl" <<EOF
 import json, sys
 load = json.load(open(sys.argv[1]))
-acked, sunk = $acked, $(sink_count)
+acked, sunk = $acked, $(sink_count) - $sunk0
 t0, t_load, t_e2e = $t0, $t_load, $t_e2e
 # The load generator's own start, not t0: a JVM's start-up must not count against the server.
 started = load.get("started_epoch") or t0
