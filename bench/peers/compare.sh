@@ -185,6 +185,11 @@ tern_java_flags() {
         heap512) echo "$required -Xms512m -Xmx512m -XX:MaxDirectMemorySize=1g" ;;
         heap2g) echo "$required -Xms2g -Xmx2g -XX:MaxDirectMemorySize=1g" ;;
         vt2) echo "$required -Djdk.virtualThreadScheduler.parallelism=2" ;;
+        vt1) echo "$required -Djdk.virtualThreadScheduler.parallelism=1" ;;
+        profile-vt1) echo "$(TERN_FLAGS=profile tern_java_flags | sed 's/-Djdk.virtualThreadScheduler.parallelism=[0-9]*//')" \
+            "-Djdk.virtualThreadScheduler.parallelism=1" ;;
+        profile-vt2) echo "$(TERN_FLAGS=profile tern_java_flags | sed 's/-Djdk.virtualThreadScheduler.parallelism=[0-9]*//')" \
+            "-Djdk.virtualThreadScheduler.parallelism=2" ;;
         *) die "unknown JVM flag variant $TERN_FLAGS" ;;
     esac
 }
