@@ -1,24 +1,19 @@
 package dev.tern;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tern.config.ConfigLoader;
 import dev.tern.config.RelayConfig;
 import dev.tern.journal.JournalReader;
 import dev.tern.journal.QueuedMessage;
 import dev.tern.message.QueueId;
+import dev.tern.testing.SmallTmpfs;
 import dev.tern.testing.SmtpTestClient;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -36,21 +31,19 @@ class RelayDiskFullTest {
     @TempDir
     Path tmp;
 
-    private Path mounted;
+    private SmallTmpfs tmpfs;
 
     @AfterEach
     void unmount() throws Exception {
-        if (mounted != null) {
-            run("umount", "-l", mounted.toString());
+        if (tmpfs != null) {
+            tmpfs.close();
         }
     }
 
     @Test
     void fullDiskAnswers451ThenRecoversWithoutRestart() throws Exception {
         Path fs = Files.createDirectory(tmp.resolve("fs"));
-        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", fs.toString()) == 0,
-                "needs root to mount a small tmpfs (CI runs as root)");
-        mounted = fs;
+        tmpfs = SmallTmpfs.mount(fs, 32);
         RelayConfig config = ConfigLoader.load(null, Map.of("listen", "127.0.0.1:0",
                 "data-dir", fs.resolve("data").toString(), "delivery", "false",
                 "journal-max-record-bytes", "512k", "max-message-size", "256k"));
@@ -62,8 +55,7 @@ class RelayDiskFullTest {
             SmtpTestClient.expect(c.command("EHLO disk.test"), 250);
             acknowledged.add(queued(c.sendMail("a@example.org", List.of("b@example.com"), body)));
 
-            Path filler = fs.resolve("filler");
-            fillUp(filler);
+            Path filler = tmpfs.fill("filler");
 
             SmtpTestClient.Reply failure = null;
             String big = "Subject: big\r\n\r\n" + ("y".repeat(998) + "\r\n").repeat(100);
@@ -95,35 +87,9 @@ class RelayDiskFullTest {
                 .doesNotHaveDuplicates();
     }
 
-    /** Writes {@code filler} until the file system has no space left (bounded by the file system's size). */
-    private static void fillUp(Path filler) throws IOException {
-        ByteBuffer chunk = ByteBuffer.allocate(64 << 10);
-        try (FileChannel ch = FileChannel.open(filler,
-                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            for (int i = 0; i < (32 << 20) / chunk.capacity() + 16; i++) {
-                chunk.clear();
-                ch.write(chunk);
-            }
-        } catch (IOException e) {
-            if (!String.valueOf(e.getMessage()).contains("No space left")) {
-                throw e;
-            }
-        }
-    }
-
     private static long queued(SmtpTestClient.Reply r) {
         Matcher m = QUEUED.matcher(r.text());
         assertThat(m.find()).as(r.toString()).isTrue();
         return QueueId.parse(m.group(1));
-    }
-
-    private static int run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return -1;
-        }
-        return p.exitValue();
     }
 }

@@ -2,21 +2,18 @@ package dev.tern.journal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tern.buffer.BufferPool;
 import dev.tern.config.JournalSettings;
 import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
-import java.io.IOException;
-import java.io.OutputStream;
+import dev.tern.testing.SmallTmpfs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,39 +24,14 @@ class StorageFailureTest {
     Path tmp;
 
     private final BufferPool pool = new BufferPool(8192, 64, 64);
-    private Path mounted;
+    private SmallTmpfs tmpfs;
 
     @AfterEach
     void cleanUp() throws Exception {
-        if (mounted != null) {
-            run("umount", "-l", mounted.toString());
+        if (tmpfs != null) {
+            tmpfs.close();
         }
         assertThat(pool.outstanding()).isZero();
-    }
-
-    private static int run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return -1;
-        }
-        return p.exitValue();
-    }
-
-    /** Writes {@code file} until the file system is full (bounded by the 4 MiB tmpfs). */
-    private static Path fill(Path file) throws IOException {
-        byte[] chunk = new byte[16 << 10];
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (int i = 0; i < 1024; i++) {
-                out.write(chunk);
-                out.flush();
-            }
-        } catch (IOException e) {
-            assertThat(e.getMessage()).contains("No space left");
-            return file;
-        }
-        throw new AssertionError("the tmpfs did not fill up");
     }
 
     private long commit(Journal j, int size) throws JournalException {
@@ -76,15 +48,13 @@ class StorageFailureTest {
     @Test
     void fullDiskFailsTheCommitAndTheJournalRecoversWhenSpaceReturns() throws Exception {
         Path fs = Files.createDirectory(tmp.resolve("fs"));
-        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", fs.toString()) == 0,
-                "needs root to mount a small tmpfs");
-        mounted = fs;
+        tmpfs = SmallTmpfs.mount(fs, 4);
         Path dir = fs.resolve("journal");
         JournalSettings settings = JournalSettings.defaults().withMaxRecordBytes(256 << 10);
         List<Long> acked = new ArrayList<>();
         try (ChronicleJournal j = ChronicleJournal.open(dir, settings)) {
             acked.add(commit(j, 10_000));
-            Path filler = fill(fs.resolve("filler"));
+            Path filler = tmpfs.fill("filler");
 
             JournalException failure = null;
             for (int i = 0; i < 40 && failure == null; i++) {
