@@ -43,6 +43,10 @@ import org.slf4j.LoggerFactory;
  * only the current mapped chunk; {@code fdatasync} on the cycle file writes back every dirty page of it, whichever
  * chunk or mapping dirtied it. A new cycle file is also made durable in its directory (fsync of the directory).
  *
+ * <p>Bodies of {@link #WRITE_THROUGH_BYTES} or more bypass the mapping: the document's space is skipped in Chronicle
+ * and the body is written into the file at that place with {@code writev} before the document is closed (see
+ * {@link #writeBodyThrough}); smaller ones are copied into the mapping, into pages {@link #prezeroAhead} warmed.
+ *
  * <p>Failures (disk full surfaces as {@link InternalError} from a SIGBUS on a mapped page, an unwritable or vanished
  * directory as an exception from Chronicle) fail only the request being written: its half document is rolled back,
  * the appender is dropped and re-created for the next request, and the thread keeps serving.
