@@ -499,10 +499,11 @@ final class JournalWriter implements Runnable {
     private void makeDurable(List<Integer> cycles, boolean force) throws IOException {
         for (int c : cycles) {
             FileChannel ch = channels.get(c);
-            boolean fresh = directoryUnsynced.remove(c) | ch == null;
-            if (fresh) {
+            boolean fresh = directoryUnsynced.remove(c);
+            if (ch == null) {
                 ch = FileChannel.open(cycleFiles.get(c), StandardOpenOption.WRITE);
                 channels.put(c, ch);
+                fresh = true;
             }
             if (force) {
                 ch.force(false);
