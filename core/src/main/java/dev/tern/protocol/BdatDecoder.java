@@ -30,24 +30,15 @@ public final class BdatDecoder {
 
     private static final int NOTHING = -1;
 
-    private final long maxMessageSize;
-    private final int maxLine;
     private final LineEndingPolicy policy;
-    /** Octets that did not fit in {@code out}: at most 3 per input octet. */
-    private final byte[] held = new byte[8];
-    private int heldStart;
-    private int heldEnd;
+    /** Held-back octets, the content count and the reasons to refuse (shared with {@link DataDecoder}). */
+    private final ContentOutput output;
 
     private long chunkRemaining;
-    private long contentLength;
     /** The last content octet processed, or NOTHING at the start of the message. */
     private int lastOctet;
     /** Octets of the current line so far, CR and LF excluded. */
     private long lineLength;
-    private boolean tooBig;
-    private boolean lineTooLong;
-    private boolean badLineEnding;
-    private boolean discarding;
 
     /** A decoder without a line-length limit. */
     public BdatDecoder(long maxMessageSize, LineEndingPolicy policy) {
@@ -62,8 +53,7 @@ public final class BdatDecoder {
         if (maxMessageSize < 0 || maxLine < 3) {
             throw new IllegalArgumentException("maxMessageSize >= 0 and maxLine >= 3");
         }
-        this.maxMessageSize = maxMessageSize;
-        this.maxLine = maxLine;
+        this.output = new ContentOutput(maxMessageSize, maxLine);
         this.policy = policy;
         startMessage();
     }
@@ -71,15 +61,9 @@ public final class BdatDecoder {
     /** Prepares for a new message (the first BDAT of a transaction). */
     public void startMessage() {
         chunkRemaining = 0;
-        contentLength = 0;
         lastOctet = NOTHING;
         lineLength = 0;
-        tooBig = false;
-        lineTooLong = false;
-        badLineEnding = false;
-        discarding = false;
-        heldStart = 0;
-        heldEnd = 0;
+        output.reset();
     }
 
     /** Announces the next chunk of {@code size} octets (from {@link Command#chunkSize()}). */
@@ -89,21 +73,21 @@ public final class BdatDecoder {
         }
         chunkRemaining = size;
         // RFC 1870/3030: the total is known before reading; flag early so nothing of an oversized message is kept.
-        if (contentLength + size > maxMessageSize || contentLength + size < 0) {
-            tooBig = true;
-            discarding = true;
+        long total = output.contentLength() + size;
+        if (total > output.maxMessageSize() || total < 0) {
+            output.refuseTooBig();
         }
     }
 
     /** Consumes up to the rest of the current chunk from {@code in}; see the class comment. */
     public int decode(ByteBuffer in, ByteBuffer out) {
-        if (!flushHeld(out)) {
+        if (!output.flushHeld(out)) {
             return OUTPUT_FULL;
         }
         int p = in.position();
         int limit = (int) Math.min(in.limit(), p + chunkRemaining);
         while (p < limit) {
-            if (heldEnd > 0) {
+            if (output.holding()) {
                 break;
             }
             byte b = in.get(p);
@@ -129,7 +113,7 @@ public final class BdatDecoder {
         }
         chunkRemaining -= p - in.position();
         in.position(p);
-        if (heldEnd > 0) {
+        if (output.holding()) {
             return OUTPUT_FULL;
         }
         return chunkRemaining == 0 ? CHUNK_END : NEED_INPUT;
@@ -139,19 +123,18 @@ public final class BdatDecoder {
     private int copyRun(ByteBuffer in, int p, int limit, ByteBuffer out) {
         int runEnd = Bytes.indexOfCrOrLf(in, p, limit);
         int n = runEnd - p;
-        if (!discarding) {
+        if (!output.discarding()) {
             n = Math.min(n, out.remaining());
             if (n == 0) {
                 emit(in.get(p), out);
                 return p + 1;
             }
-            out.put(out.position(), in, p, n);
-            out.position(out.position() + n);
+            output.copy(in, p, n, out);
         }
-        contentLength += n;
+        output.countUnchecked(n);
         lastOctet = in.get(p + n - 1);
         lineLength += n;
-        checkLineLength();
+        output.checkLine(lineLength);
         return p + n;
     }
 
@@ -161,7 +144,7 @@ public final class BdatDecoder {
      * true when done.
      */
     public boolean finishMessage(ByteBuffer out) {
-        if (!flushHeld(out)) {
+        if (!output.flushHeld(out)) {
             return false;
         }
         if (lastOctet == CR) {
@@ -171,13 +154,12 @@ public final class BdatDecoder {
             emit(CR, out);
             emit(LF, out);
         }
-        return flushHeld(out);
+        return output.flushHeld(out);
     }
 
     private void bareLineEnding() {
         if (policy == LineEndingPolicy.REJECT) {
-            badLineEnding = true;
-            discarding = true;
+            output.refuseBadLineEnding();
         }
     }
 
@@ -199,39 +181,14 @@ public final class BdatDecoder {
             lineLength = 0;
         } else if (b != CR) {
             lineLength++;
-            checkLineLength();
+            output.checkLine(lineLength);
         }
     }
 
-    private void checkLineLength() {
-        if (lineLength > maxLine - 2) {
-            lineTooLong = true;
-            discarding = true;
-        }
-    }
-
+    /** Counts {@code b} (the size was checked per chunk in advance) and writes it unless discarding. */
     private void put(byte b, ByteBuffer out) {
-        contentLength++;
-        if (discarding) {
-            return;
-        }
-        if (heldEnd == 0 && out.hasRemaining()) {
-            out.put(b);
-        } else {
-            held[heldEnd++] = b;
-        }
-    }
-
-    private boolean flushHeld(ByteBuffer out) {
-        while (heldStart < heldEnd && out.hasRemaining()) {
-            out.put(held[heldStart++]);
-        }
-        if (heldStart < heldEnd) {
-            return false;
-        }
-        heldStart = 0;
-        heldEnd = 0;
-        return true;
+        output.countUnchecked(1);
+        output.write(b, out);
     }
 
     /** Octets of the current chunk still to be read. */
@@ -244,38 +201,37 @@ public final class BdatDecoder {
      * {@link #finishMessage}, counting octets discarded after a flag was set.
      */
     public long contentLength() {
-        return contentLength;
+        return output.contentLength();
     }
 
     /** The announced chunks exceed maxMessageSize (552 5.3.4). */
     public boolean tooBig() {
-        return tooBig;
+        return output.tooBig();
     }
 
     /** A content line exceeded maxLine octets (RFC 5321 4.5.3.1.6). */
     public boolean lineTooLong() {
-        return lineTooLong;
+        return output.lineTooLong();
     }
 
     /** Under REJECT: a bare LF or CR was seen and the message must be refused. Always false under NORMALIZE. */
     public boolean badLineEnding() {
-        return badLineEnding;
+        return output.badLineEnding();
     }
 
     public boolean rejected() {
-        return discarding;
+        return output.discarding();
+    }
+
+    /** Why the message must be refused, or null; see {@link ContentOutput#refusal()}. */
+    public ContentRefusal refusal() {
+        return output.refusal();
     }
 
     /** The reply for a refused message, or null if it is acceptable. */
     public Reply rejection() {
-        if (badLineEnding) {
-            return Replies.MSG_BAD_LINE_ENDING;
-        } else if (tooBig) {
-            return Replies.SIZE_EXCEEDED;
-        } else if (lineTooLong) {
-            return Replies.DATA_LINE_TOO_LONG;
-        }
-        return null;
+        ContentRefusal r = output.refusal();
+        return r == null ? null : r.reply();
     }
 
     public LineEndingPolicy policy() {
@@ -283,10 +239,10 @@ public final class BdatDecoder {
     }
 
     public long maxMessageSize() {
-        return maxMessageSize;
+        return output.maxMessageSize();
     }
 
     public int maxLine() {
-        return maxLine;
+        return output.maxLine();
     }
 }

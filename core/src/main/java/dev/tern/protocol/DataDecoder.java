@@ -18,11 +18,12 @@ import java.nio.ByteBuffer;
  * excluding the terminating ".CRLF". The CRLF right after the DATA command's 354 counts as a line start, so an empty
  * message is just ".CRLF".
  *
- * <p>After {@link #END}, check {@link #tooBig()}, {@link #lineTooLong()} and {@link #badLineEnding()}: once one is set
- * the decoder stops writing output but keeps scanning for the real terminator, so the session stays in step with the
- * client and refuses the message with one reply. Under {@link LineEndingPolicy#NORMALIZE} a bare LF or CR is written
- * as CRLF and {@link #badLineEnding()} stays false; the line after a bare line ending is unstuffed like any other
- * but is never a terminator, even if it is exactly "." CRLF.
+ * <p>After {@link #END}, check {@link #refusal()} (or the flags {@link #tooBig()}, {@link #lineTooLong()} and
+ * {@link #badLineEnding()}; output, counting and flags are a {@link ContentOutput}, shared with BDAT): once one is
+ * set the decoder stops writing output but keeps scanning for the real terminator, so the session stays in step with
+ * the client and refuses the message with one reply. Under {@link LineEndingPolicy#NORMALIZE} a bare LF or CR is
+ * written as CRLF and {@link #badLineEnding()} stays false; the line after a bare line ending is unstuffed like any
+ * other but is never a terminator, even if it is exactly "." CRLF.
  *
  * <p>State is carried across calls, so any split of the input gives the same result. Reads only [position, limit) of
  * {@code in}; writes only [position, limit) of {@code out}, filling it completely before answering OUTPUT_FULL.
@@ -45,25 +46,17 @@ public final class DataDecoder {
     /** Saw a CR inside a line, not yet known to be followed by LF. */
     private static final int PENDING_CR = 4;
 
-    private final long maxMessageSize;
-    private final int maxLine;
     private final LineEndingPolicy policy;
-    /** Octets that did not fit in {@code out}; at most 4 per input octet ("." CR LF + 1). */
-    private final byte[] held = new byte[8];
-    private int heldStart;
-    private int heldEnd;
+    /** Held-back octets, the content count and the reasons to refuse. */
+    private final ContentOutput output;
+    /** Octets allowed in a line, CRLF excluded; kept here as well because the run copy checks it per line. */
+    private final int maxLineOctets;
 
     private int state;
     /** Whether the current line start follows a real CRLF (or the start of data), so ".CRLF" here ends data. */
     private boolean terminable;
     /** Wire octets of the current line so far, CRLF excluded, a stuffing dot included. */
     private int lineLength;
-    private long contentLength;
-    private boolean tooBig;
-    private boolean lineTooLong;
-    private boolean badLineEnding;
-    /** Any flag set: no more output. */
-    private boolean discarding;
 
     /**
      * @param maxMessageSize content octets accepted (after unstuffing, CRLFs included)
@@ -73,8 +66,8 @@ public final class DataDecoder {
         if (maxMessageSize < 0 || maxLine < 3) {
             throw new IllegalArgumentException("maxMessageSize >= 0 and maxLine >= 3");
         }
-        this.maxMessageSize = maxMessageSize;
-        this.maxLine = maxLine;
+        this.output = new ContentOutput(maxMessageSize, maxLine);
+        this.maxLineOctets = maxLine - 2;
         this.policy = policy;
         reset();
     }
@@ -84,24 +77,18 @@ public final class DataDecoder {
         state = LINE_START;
         terminable = true;
         lineLength = 0;
-        contentLength = 0;
-        tooBig = false;
-        lineTooLong = false;
-        badLineEnding = false;
-        discarding = false;
-        heldStart = 0;
-        heldEnd = 0;
+        output.reset();
     }
 
     /** Consumes content from {@code in} and writes unstuffed content to {@code out}; see the class comment. */
     public int decode(ByteBuffer in, ByteBuffer out) {
-        if (!flushHeld(out)) {
+        if (!output.flushHeld(out)) {
             return OUTPUT_FULL;
         }
         int p = in.position();
         int limit = in.limit();
         while (p < limit) {
-            if (heldEnd > 0) {
+            if (output.holding()) {
                 in.position(p);
                 return OUTPUT_FULL;
             }
@@ -184,7 +171,7 @@ public final class DataDecoder {
             }
         }
         in.position(p);
-        return heldEnd > 0 ? OUTPUT_FULL : NEED_INPUT;
+        return output.holding() ? OUTPUT_FULL : NEED_INPUT;
     }
 
     /**
@@ -193,7 +180,7 @@ public final class DataDecoder {
      * the state machine would only pass through PENDING_CR and LINE_START). Returns the new input index.
      */
     private int copyRun(ByteBuffer in, int p, int limit, ByteBuffer out) {
-        int end = discarding ? limit : p + Math.min(limit - p, out.remaining());
+        int end = output.discarding() ? limit : p + Math.min(limit - p, out.remaining());
         if (end == p) {
             // out is full: hold one octet so the caller is told OUTPUT_FULL and progress is still made.
             emit(in.get(p), out);
@@ -203,9 +190,8 @@ public final class DataDecoder {
         int q = p;
         while (true) {
             q = Bytes.indexOfCrOrLf(in, q, end);
-            if (q - lineStart > maxLine - 2) {
-                lineTooLong = true;
-                discarding = true;
+            if (q - lineStart > maxLineOctets) {
+                output.refuseLineTooLong();
             }
             if (q + 2 < end && in.get(q) == CR && in.get(q + 1) == LF) {
                 byte next = in.get(q + 2);
@@ -219,15 +205,8 @@ public final class DataDecoder {
         }
         int n = q - p;
         lineLength = q - lineStart;
-        contentLength += n;
-        if (contentLength > maxMessageSize) {
-            tooBig = true;
-            discarding = true;
-        }
-        if (!discarding) {
-            out.put(out.position(), in, p, n);
-            out.position(out.position() + n);
-        }
+        output.count(n);
+        output.copy(in, p, n, out);
         return q;
     }
 
@@ -241,8 +220,7 @@ public final class DataDecoder {
             emit(CR, out);
             emit(LF, out);
         } else {
-            badLineEnding = true;
-            discarding = true;
+            output.refuseBadLineEnding();
         }
         lineLength = 0;
         state = LINE_START;
@@ -250,88 +228,62 @@ public final class DataDecoder {
     }
 
     private void emit(byte b, ByteBuffer out) {
-        contentLength++;
         if (b != CR && b != LF) {
             lineLength++;
-            if (lineLength > maxLine - 2) {
-                lineTooLong = true;
-                discarding = true;
+            if (lineLength > maxLineOctets) {
+                output.refuseLineTooLong();
             }
         }
-        if (contentLength > maxMessageSize) {
-            tooBig = true;
-            discarding = true;
-        }
-        if (discarding) {
-            return;
-        }
-        if (heldEnd == 0 && out.hasRemaining()) {
-            out.put(b);
-        } else {
-            held[heldEnd++] = b;
-        }
+        output.count(1);
+        output.write(b, out);
     }
 
     private void emit(char c, ByteBuffer out) {
         emit((byte) c, out);
     }
 
-    /** Writes held-back octets; true when none are left. */
-    private boolean flushHeld(ByteBuffer out) {
-        while (heldStart < heldEnd && out.hasRemaining()) {
-            out.put(held[heldStart++]);
-        }
-        if (heldStart < heldEnd) {
-            return false;
-        }
-        heldStart = 0;
-        heldEnd = 0;
-        return true;
-    }
-
     /** Content octets seen so far (after unstuffing, CRLFs included), counting any discarded excess. */
     public long contentLength() {
-        return contentLength;
+        return output.contentLength();
     }
 
     /** The content exceeded maxMessageSize (552 5.3.4). */
     public boolean tooBig() {
-        return tooBig;
+        return output.tooBig();
     }
 
     /** A content line exceeded maxLine octets (RFC 5321 4.5.3.1.6). */
     public boolean lineTooLong() {
-        return lineTooLong;
+        return output.lineTooLong();
     }
 
     /** Under REJECT: a bare LF or CR was seen and the message must be refused. Always false under NORMALIZE. */
     public boolean badLineEnding() {
-        return badLineEnding;
+        return output.badLineEnding();
     }
 
     /** True if any flag is set: the message must be refused. */
     public boolean rejected() {
-        return discarding;
+        return output.discarding();
+    }
+
+    /** Why the message must be refused, or null; see {@link ContentOutput#refusal()}. */
+    public ContentRefusal refusal() {
+        return output.refusal();
     }
 
     /** The reply for a refused message, or null if none of the flags is set. Bad line endings take precedence. */
     public Reply rejection() {
-        if (badLineEnding) {
-            return Replies.MSG_BAD_LINE_ENDING;
-        } else if (tooBig) {
-            return Replies.SIZE_EXCEEDED;
-        } else if (lineTooLong) {
-            return Replies.DATA_LINE_TOO_LONG;
-        }
-        return null;
+        ContentRefusal r = output.refusal();
+        return r == null ? null : r.reply();
     }
 
     public long maxMessageSize() {
-        return maxMessageSize;
+        return output.maxMessageSize();
     }
 
     public int maxLine() {
-        return maxLine;
+        return output.maxLine();
     }
 
     public LineEndingPolicy policy() {

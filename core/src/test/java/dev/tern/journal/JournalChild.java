@@ -22,13 +22,19 @@ import net.openhft.chronicle.wire.DocumentContext;
  *   <li>{@code tear DIR N}: commits N messages, closes the journal, then starts a message document and halts the
  *       JVM in the middle of it (a torn tail, with Chronicle's append lock held by a dead process).</li>
  * </ul>
- * Bodies are a function of the queue id ({@link #content}) so the parent can verify them.
+ * Bodies are a function of the queue id ({@link #content}) so the parent can verify them; some are large, so a kill
+ * also lands in the middle of a body written through the file.
  */
 public final class JournalChild {
     private JournalChild() {
     }
 
+    /** One body in eight is large enough to reach the file by write-through (see JournalWriter). */
     static byte[] content(long id) {
+        if ((id * 0x9E3779B97F4A7C15L) >>> 61 == 0) { // a multiplicative hash: ids end in zeros too often
+            return TestMessages.content(id, (int) JournalWriter.WRITE_THROUGH_BYTES
+                    + (int) Long.remainderUnsigned(id, 130_000));
+        }
         return TestMessages.content(id, 200 + (int) Long.remainderUnsigned(id, 30_000));
     }
 
