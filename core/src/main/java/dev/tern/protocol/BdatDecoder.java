@@ -228,11 +228,6 @@ public final class BdatDecoder {
         return output.refusal();
     }
 
-    /** The reply for a refused message, or null if it is acceptable. */
-    public Reply rejection() {
-        ContentRefusal r = output.refusal();
-        return r == null ? null : r.reply();
-    }
 
     public LineEndingPolicy policy() {
         return policy;

@@ -272,12 +272,6 @@ public final class DataDecoder {
         return output.refusal();
     }
 
-    /** The reply for a refused message, or null if none of the flags is set. Bad line endings take precedence. */
-    public Reply rejection() {
-        ContentRefusal r = output.refusal();
-        return r == null ? null : r.reply();
-    }
-
     public long maxMessageSize() {
         return output.maxMessageSize();
     }

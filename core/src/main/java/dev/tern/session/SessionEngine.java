@@ -11,6 +11,7 @@ import dev.tern.message.QueueId;
 import dev.tern.protocol.BdatDecoder;
 import dev.tern.protocol.Command;
 import dev.tern.protocol.CommandParser;
+import dev.tern.protocol.ContentRefusal;
 import dev.tern.protocol.DataDecoder;
 import dev.tern.protocol.LineFramer;
 import dev.tern.protocol.ParseStatus;
@@ -436,12 +437,9 @@ public final class SessionEngine {
             if (r == DataDecoder.END) {
                 state = State.MAIL;
                 contentLength = dataDecoder.contentLength();
-                if (dataDecoder.tooBig()) {
-                    refuseContent(RejectReason.MESSAGE_TOO_BIG, Replies.SIZE_EXCEEDED);
-                } else if (dataDecoder.badLineEnding()) {
-                    refuseContent(RejectReason.BAD_LINE_ENDING_IN_DATA, Replies.MSG_BAD_LINE_ENDING);
-                } else if (dataDecoder.lineTooLong()) {
-                    refuseContent(RejectReason.LINE_TOO_LONG_IN_DATA, Replies.DATA_LINE_TOO_LONG);
+                ContentRefusal refusal = dataDecoder.refusal();
+                if (refusal != null) {
+                    refuseContent(refusal);
                 } else {
                     completeContent();
                 }
@@ -509,12 +507,9 @@ public final class SessionEngine {
             if (r == BdatDecoder.CHUNK_END) {
                 state = State.MAIL;
                 contentLength = bdatDecoder.contentLength();
-                if (bdatDecoder.tooBig()) {
-                    refuseContent(RejectReason.MESSAGE_TOO_BIG, Replies.SIZE_EXCEEDED);
-                } else if (bdatDecoder.badLineEnding()) {
-                    refuseContent(RejectReason.BAD_LINE_ENDING_IN_DATA, Replies.MSG_BAD_LINE_ENDING);
-                } else if (bdatDecoder.lineTooLong()) {
-                    refuseContent(RejectReason.LINE_TOO_LONG_IN_DATA, Replies.DATA_LINE_TOO_LONG);
+                ContentRefusal refusal = bdatDecoder.refusal();
+                if (refusal != null) {
+                    refuseContent(refusal);
                 } else if (storageFailed) {
                     refuseContent(RejectReason.LOCAL_ERROR, Replies.INSUFFICIENT_STORAGE);
                 } else if (!bdatLast) {
@@ -565,6 +560,14 @@ public final class SessionEngine {
     }
 
     /** Refuses the message just received; the transaction ends (RFC 5321 4.1.1.4). */
+    private void refuseContent(ContentRefusal refusal) {
+        refuseContent(switch (refusal) {
+            case TOO_BIG -> RejectReason.MESSAGE_TOO_BIG;
+            case BAD_LINE_ENDING -> RejectReason.BAD_LINE_ENDING_IN_DATA;
+            case LINE_TOO_LONG -> RejectReason.LINE_TOO_LONG_IN_DATA;
+        }, refusal.reply());
+    }
+
     private void refuseContent(RejectReason reason, Reply reply) {
         counters.rejected(reason);
         if (LOG.isInfoEnabled()) {

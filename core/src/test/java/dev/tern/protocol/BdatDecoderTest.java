@@ -74,7 +74,7 @@ class BdatDecoderTest {
     void bareLfIsRefusedUnderReject() {
         BdatDecoder d = run(LineEndingPolicy.REJECT, 1000, "a\nb\r\n");
         assertThat(d.badLineEnding()).isTrue();
-        assertThat(d.rejection()).isSameAs(Replies.MSG_BAD_LINE_ENDING);
+        assertThat(d.refusal()).isEqualTo(ContentRefusal.BAD_LINE_ENDING);
     }
 
     @Test
@@ -105,7 +105,7 @@ class BdatDecoderTest {
     void announcedSizeOverMaxIsTooBigAndChunkStillConsumed() {
         BdatDecoder d = run(LineEndingPolicy.REJECT, 10, "0123456789", "x");
         assertThat(d.tooBig()).isTrue();
-        assertThat(d.rejection()).isSameAs(Replies.SIZE_EXCEEDED);
+        assertThat(d.refusal()).isEqualTo(ContentRefusal.TOO_BIG);
         assertThat(d.contentLength()).as("10 + 1 + final CRLF").isEqualTo(13);
     }
 
@@ -138,7 +138,7 @@ class BdatDecoderTest {
         d.startMessage();
         assertThat(d.rejected()).isFalse();
         assertThat(d.contentLength()).isZero();
-        assertThat(d.rejection()).isNull();
+        assertThat(d.refusal()).isNull();
     }
 
     @Test
@@ -147,7 +147,7 @@ class BdatDecoderTest {
         assertThat(feed(ok, "x".repeat(500), "x".repeat(498) + "\r\n")).isFalse();
         BdatDecoder tooLong = new BdatDecoder(1 << 20, 1000, LineEndingPolicy.REJECT);
         assertThat(feed(tooLong, "x".repeat(500), "x".repeat(499) + "\r\n")).isTrue();
-        assertThat(tooLong.rejection()).isSameAs(Replies.DATA_LINE_TOO_LONG);
+        assertThat(tooLong.refusal()).isEqualTo(ContentRefusal.LINE_TOO_LONG);
     }
 
     @Test

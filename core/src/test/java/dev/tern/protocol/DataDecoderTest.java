@@ -125,14 +125,14 @@ class DataDecoderTest {
     @Test
     void rejectionReplyFollowsFlags() {
         DataDecoder d = new DataDecoder(5, 1000, LineEndingPolicy.REJECT);
-        assertThat(d.rejection()).isNull();
+        assertThat(d.refusal()).isNull();
         d.decode(ByteBuffer.wrap(latin1("abc\ndefgh\r\n.\r\n")), ByteBuffer.allocate(100));
         assertThat(d.rejected()).isTrue();
-        assertThat(d.rejection()).isSameAs(Replies.MSG_BAD_LINE_ENDING);
+        assertThat(d.refusal()).isEqualTo(ContentRefusal.BAD_LINE_ENDING);
         d.reset();
         assertThat(d.rejected()).isFalse();
         d.decode(ByteBuffer.wrap(latin1("abcdefgh\r\n.\r\n")), ByteBuffer.allocate(100));
-        assertThat(d.rejection()).isSameAs(Replies.SIZE_EXCEEDED);
+        assertThat(d.refusal()).isEqualTo(ContentRefusal.TOO_BIG);
     }
 
     @Test
