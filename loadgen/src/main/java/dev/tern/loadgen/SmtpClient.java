@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -16,7 +17,12 @@ import java.time.Duration;
  * (code and continuation marker) without allocating. Uses {@link Socket} rather than a channel because its read
  * timeout also works on virtual threads.
  *
- * <p>Not thread-safe: owned by one worker. {@link #close()} may be called from another thread to abort it.
+ * <p>A connection opened with {@link #connectWatched} has no socket timeout, so each read and write is one plain
+ * blocking system call; its reply timeout is a {@link ReplyWatchdog}'s job, which calls
+ * {@link #expireIfBlockedSince(long)}.
+ *
+ * <p>Not thread-safe: owned by one worker. {@link #close()} and {@link #expireIfBlockedSince(long)} may be called
+ * from another thread to abort it.
  */
 final class SmtpClient implements AutoCloseable {
     // RFC 5321 section 4.5.3.1.5: a reply line is at most 512 octets; longer ones are cut, not rejected.
@@ -28,6 +34,7 @@ final class SmtpClient implements AutoCloseable {
     static final int IDLE_READ = 512;
     static final int IDLE_WRITE = 128;
     private static final byte[] QUEUED_AS = "queued as ".getBytes(StandardCharsets.US_ASCII);
+    private static final long NOT_BLOCKED = Long.MIN_VALUE;
 
     private final Socket socket;
     private final InputStream in;
@@ -41,6 +48,9 @@ final class SmtpClient implements AutoCloseable {
     private int lineLength;
     private boolean pipelining;
     private boolean chunking;
+    /** nanoTime when the current blocking read or write began, or {@link #NOT_BLOCKED}. */
+    private volatile long blockedSince = NOT_BLOCKED;
+    private volatile boolean expired;
 
     private SmtpClient(Socket socket, int readSize, int writeSize) throws IOException {
         this.socket = socket;
@@ -50,14 +60,32 @@ final class SmtpClient implements AutoCloseable {
         this.out = socket.getOutputStream();
     }
 
-    /** Opens a TCP connection with buffers of the given sizes; the caller reads the greeting. */
+    /**
+     * Opens a TCP connection with buffers of the given sizes, whose reads time out after {@code replyTimeout}; the
+     * caller reads the greeting.
+     */
     static SmtpClient connect(HostPort target, Duration connectTimeout, Duration replyTimeout, int readSize,
                               int writeSize) throws IOException {
+        return open(target, connectTimeout, Math.clamp(replyTimeout.toMillis(), 1, Integer.MAX_VALUE), readSize,
+                writeSize);
+    }
+
+    /**
+     * Opens a TCP connection whose reads and writes block without a timeout: the caller registers it with a
+     * {@link ReplyWatchdog}. The caller reads the greeting.
+     */
+    static SmtpClient connectWatched(HostPort target, Duration connectTimeout, int readSize, int writeSize)
+            throws IOException {
+        return open(target, connectTimeout, 0, readSize, writeSize);
+    }
+
+    private static SmtpClient open(HostPort target, Duration connectTimeout, int soTimeoutMillis, int readSize,
+                                   int writeSize) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(target.host(), target.port()), (int) connectTimeout.toMillis());
-            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
+            socket.setSoTimeout(soTimeoutMillis);
             return new SmtpClient(socket, readSize, writeSize);
         } catch (IOException | RuntimeException e) {
             socket.close();
@@ -133,7 +161,7 @@ final class SmtpClient implements AutoCloseable {
             flush();
         }
         if (n > writeBuffer.length) {
-            out.write(ascii.getBytes(StandardCharsets.US_ASCII));
+            write(ascii.getBytes(StandardCharsets.US_ASCII), 0, n);
             return this;
         }
         for (int i = 0; i < n; i++) {
@@ -154,7 +182,7 @@ final class SmtpClient implements AutoCloseable {
         if (writeLength + length > writeBuffer.length) {
             flush();
             if (length > writeBuffer.length / 2) {
-                out.write(bytes, offset, length);
+                write(bytes, offset, length);
                 return this;
             }
         }
@@ -169,10 +197,9 @@ final class SmtpClient implements AutoCloseable {
 
     void flush() throws IOException {
         if (writeLength > 0) {
-            out.write(writeBuffer, 0, writeLength);
+            write(writeBuffer, 0, writeLength);
             writeLength = 0;
         }
-        out.flush();
     }
 
     /** Sends QUIT and waits for its reply; failures are ignored (the connection is being dropped anyway). */
@@ -183,6 +210,20 @@ final class SmtpClient implements AutoCloseable {
         } catch (IOException e) {
             // The server may close first; nothing to report.
         }
+    }
+
+    /**
+     * Closes the connection if it has been blocked in one read or write since before {@code cutoff} (nanoTime); its
+     * owner then sees a {@link SocketTimeoutException}. Returns whether it did.
+     */
+    boolean expireIfBlockedSince(long cutoff) {
+        long since = blockedSince;
+        if (since == NOT_BLOCKED || since - cutoff >= 0) {
+            return false;
+        }
+        expired = true;
+        close();
+        return true;
     }
 
     @Override
@@ -198,7 +239,7 @@ final class SmtpClient implements AutoCloseable {
         lineLength = 0;
         while (true) {
             if (readPos == readLimit) {
-                int n = in.read(readBuffer, 0, readBuffer.length);
+                int n = read();
                 if (n < 0) {
                     throw new EOFException("connection closed by the server");
                 }
@@ -221,6 +262,35 @@ final class SmtpClient implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private int read() throws IOException {
+        blockedSince = System.nanoTime();
+        try {
+            return in.read(readBuffer, 0, readBuffer.length);
+        } catch (IOException e) {
+            throw expired ? timedOut(e) : e;
+        } finally {
+            blockedSince = NOT_BLOCKED;
+        }
+    }
+
+    /** The socket's output is unbuffered: one call, one system call. */
+    private void write(byte[] bytes, int offset, int length) throws IOException {
+        blockedSince = System.nanoTime();
+        try {
+            out.write(bytes, offset, length);
+        } catch (IOException e) {
+            throw expired ? timedOut(e) : e;
+        } finally {
+            blockedSince = NOT_BLOCKED;
+        }
+    }
+
+    private static SocketTimeoutException timedOut(IOException cause) {
+        SocketTimeoutException e = new SocketTimeoutException("no progress within the reply timeout");
+        e.initCause(cause);
+        return e;
     }
 
     private int code() throws ProtocolException {
