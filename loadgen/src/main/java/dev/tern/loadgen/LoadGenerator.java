@@ -48,7 +48,7 @@ public final class LoadGenerator {
     private final AtomicLong tickets = new AtomicLong();
     private final BufferedWriter ids;
     private final PrintStream progress;
-    private final ReplyWatchdog watchdog;
+    private final TimeoutWatchdog watchdog;
     private long startNanos;
     private long stopNanos;
     private long warmupEndNanos;
@@ -68,7 +68,8 @@ public final class LoadGenerator {
         } else {
             this.ids = null;
         }
-        this.watchdog = new ReplyWatchdog(spec.replyTimeout());
+        this.watchdog = new TimeoutWatchdog(spec.replyTimeout().compareTo(spec.connectTimeout()) < 0
+                ? spec.replyTimeout() : spec.connectTimeout());
     }
 
     /** Runs the load, printing progress to standard error when the spec asks for it. */
@@ -223,7 +224,7 @@ public final class LoadGenerator {
         return spec;
     }
 
-    ReplyWatchdog watchdog() {
+    TimeoutWatchdog watchdog() {
         return watchdog;
     }
 

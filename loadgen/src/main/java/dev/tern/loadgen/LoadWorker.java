@@ -147,9 +147,8 @@ final class LoadWorker implements Runnable {
 
     private SmtpClient open(boolean measured) throws IOException {
         long t0 = System.nanoTime();
-        SmtpClient c = SmtpClient.connectWatched(spec.target(), spec.connectTimeout(), SmtpClient.WORKER_READ,
-                SmtpClient.WORKER_WRITE);
-        run.watchdog().watch(c);
+        SmtpClient c = SmtpClient.connectWatched(spec.target(), spec.connectTimeout(), spec.replyTimeout(),
+                run.watchdog(), SmtpClient.WORKER_READ, SmtpClient.WORKER_WRITE);
         client = c;
         sentOnConnection = 0;
         stats.connections.increment();

@@ -17,12 +17,12 @@ import java.time.Duration;
  * (code and continuation marker) without allocating. Uses {@link Socket} rather than a channel because its read
  * timeout also works on virtual threads.
  *
- * <p>A connection opened with {@link #connectWatched} has no socket timeout, so each read and write is one plain
- * blocking system call; its reply timeout is a {@link ReplyWatchdog}'s job, which calls
- * {@link #expireIfBlockedSince(long)}.
+ * <p>A connection opened with {@link #connectWatched} has no socket timeouts, so its socket stays in blocking mode
+ * and each read and write (on a platform thread) is one plain system call; a {@link TimeoutWatchdog} enforces its
+ * connect and reply timeouts by calling {@link #expireIfPast(long)}.
  *
- * <p>Not thread-safe: owned by one worker. {@link #close()} and {@link #expireIfBlockedSince(long)} may be called
- * from another thread to abort it.
+ * <p>Not thread-safe: owned by one worker. {@link #close()} and {@link #expireIfPast(long)} may be called from
+ * another thread to abort it.
  */
 final class SmtpClient implements AutoCloseable {
     // RFC 5321 section 4.5.3.1.5: a reply line is at most 512 octets; longer ones are cut, not rejected.
@@ -34,11 +34,11 @@ final class SmtpClient implements AutoCloseable {
     static final int IDLE_READ = 512;
     static final int IDLE_WRITE = 128;
     private static final byte[] QUEUED_AS = "queued as ".getBytes(StandardCharsets.US_ASCII);
-    private static final long NOT_BLOCKED = Long.MIN_VALUE;
+    private static final long NO_DEADLINE = Long.MIN_VALUE;
 
     private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
+    private InputStream in;
+    private OutputStream out;
     private final byte[] readBuffer;
     private int readPos;
     private int readLimit;
@@ -48,16 +48,17 @@ final class SmtpClient implements AutoCloseable {
     private int lineLength;
     private boolean pipelining;
     private boolean chunking;
-    /** nanoTime when the current blocking read or write began, or {@link #NOT_BLOCKED}. */
-    private volatile long blockedSince = NOT_BLOCKED;
+    /** Reply timeout enforced by the watchdog (0: the socket's own SO_TIMEOUT does it). */
+    private final long watchedTimeoutNanos;
+    /** nanoTime by which the current blocking call must end, or {@link #NO_DEADLINE}; read by the watchdog. */
+    private volatile long deadline = NO_DEADLINE;
     private volatile boolean expired;
 
-    private SmtpClient(Socket socket, int readSize, int writeSize) throws IOException {
+    private SmtpClient(Socket socket, int readSize, int writeSize, long watchedTimeoutNanos) {
         this.socket = socket;
         this.readBuffer = new byte[readSize];
         this.writeBuffer = new byte[writeSize];
-        this.in = socket.getInputStream();
-        this.out = socket.getOutputStream();
+        this.watchedTimeoutNanos = watchedTimeoutNanos;
     }
 
     /**
@@ -66,28 +67,47 @@ final class SmtpClient implements AutoCloseable {
      */
     static SmtpClient connect(HostPort target, Duration connectTimeout, Duration replyTimeout, int readSize,
                               int writeSize) throws IOException {
-        return open(target, connectTimeout, Math.clamp(replyTimeout.toMillis(), 1, Integer.MAX_VALUE), readSize,
-                writeSize);
-    }
-
-    /**
-     * Opens a TCP connection whose reads and writes block without a timeout: the caller registers it with a
-     * {@link ReplyWatchdog}. The caller reads the greeting.
-     */
-    static SmtpClient connectWatched(HostPort target, Duration connectTimeout, int readSize, int writeSize)
-            throws IOException {
-        return open(target, connectTimeout, 0, readSize, writeSize);
-    }
-
-    private static SmtpClient open(HostPort target, Duration connectTimeout, int soTimeoutMillis, int readSize,
-                                   int writeSize) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(target.host(), target.port()), (int) connectTimeout.toMillis());
-            socket.setSoTimeout(soTimeoutMillis);
-            return new SmtpClient(socket, readSize, writeSize);
+            socket.setSoTimeout((int) Math.clamp(replyTimeout.toMillis(), 1, Integer.MAX_VALUE));
+            SmtpClient c = new SmtpClient(socket, readSize, writeSize, 0);
+            c.in = socket.getInputStream();
+            c.out = socket.getOutputStream();
+            return c;
         } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a TCP connection without socket timeouts and watched by {@code watchdog}, which closes it when the
+     * connect or a later read or write takes longer than its timeout (the caller then gets a
+     * {@link SocketTimeoutException}). A connect with a timeout would switch the socket to non-blocking mode for
+     * good, and every read would then cost a failed read and a poll. The caller reads the greeting, and calls
+     * {@link TimeoutWatchdog#forget} when it closes the connection.
+     */
+    static SmtpClient connectWatched(HostPort target, Duration connectTimeout, Duration replyTimeout,
+                                     TimeoutWatchdog watchdog, int readSize, int writeSize) throws IOException {
+        Socket socket = new Socket();
+        SmtpClient c = new SmtpClient(socket, readSize, writeSize, replyTimeout.toNanos());
+        watchdog.watch(c);
+        try {
+            socket.setTcpNoDelay(true);
+            c.deadline = System.nanoTime() + connectTimeout.toNanos();
+            socket.connect(new InetSocketAddress(target.host(), target.port()));
+            c.deadline = NO_DEADLINE;
+            c.in = socket.getInputStream();
+            c.out = socket.getOutputStream();
+            return c;
+        } catch (IOException e) {
+            watchdog.forget(c);
+            socket.close();
+            throw c.expired ? timedOut(e) : e;
+        } catch (RuntimeException e) {
+            watchdog.forget(c);
             socket.close();
             throw e;
         }
@@ -213,12 +233,12 @@ final class SmtpClient implements AutoCloseable {
     }
 
     /**
-     * Closes the connection if it has been blocked in one read or write since before {@code cutoff} (nanoTime); its
-     * owner then sees a {@link SocketTimeoutException}. Returns whether it did.
+     * Closes the connection if it is blocked in a connect, read or write whose deadline is before {@code now}
+     * (nanoTime); its owner then sees a {@link SocketTimeoutException}. Returns whether it did.
      */
-    boolean expireIfBlockedSince(long cutoff) {
-        long since = blockedSince;
-        if (since == NOT_BLOCKED || since - cutoff >= 0) {
+    boolean expireIfPast(long now) {
+        long d = deadline;
+        if (d == NO_DEADLINE || now - d <= 0) {
             return false;
         }
         expired = true;
@@ -265,30 +285,37 @@ final class SmtpClient implements AutoCloseable {
     }
 
     private int read() throws IOException {
-        blockedSince = System.nanoTime();
+        watchFor(watchedTimeoutNanos);
         try {
             return in.read(readBuffer, 0, readBuffer.length);
         } catch (IOException e) {
             throw expired ? timedOut(e) : e;
         } finally {
-            blockedSince = NOT_BLOCKED;
+            deadline = NO_DEADLINE;
         }
     }
 
     /** The socket's output is unbuffered: one call, one system call. */
     private void write(byte[] bytes, int offset, int length) throws IOException {
-        blockedSince = System.nanoTime();
+        watchFor(watchedTimeoutNanos);
         try {
             out.write(bytes, offset, length);
         } catch (IOException e) {
             throw expired ? timedOut(e) : e;
         } finally {
-            blockedSince = NOT_BLOCKED;
+            deadline = NO_DEADLINE;
+        }
+    }
+
+    /** Arms the watchdog's deadline for the blocking call about to be made (unless the socket times out itself). */
+    private void watchFor(long timeoutNanos) {
+        if (timeoutNanos > 0) {
+            deadline = System.nanoTime() + timeoutNanos;
         }
     }
 
     private static SocketTimeoutException timedOut(IOException cause) {
-        SocketTimeoutException e = new SocketTimeoutException("no progress within the reply timeout");
+        SocketTimeoutException e = new SocketTimeoutException("timed out");
         e.initCause(cause);
         return e;
     }
