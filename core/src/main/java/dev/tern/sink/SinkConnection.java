@@ -17,7 +17,7 @@ import java.util.concurrent.locks.LockSupport;
  * flushed only when no complete command is left in the input, RFC 2920 section 3.2), CHUNKING (RFC 3030) and the
  * configured faults.
  *
- * <p>Runs on its own thread; all state is confined to it. Buffers are plain arrays reused for the life of
+ * <p>Runs on its own virtual thread; all state is confined to it. Buffers are plain arrays reused for the life of
  * the connection; nothing is allocated per command unless messages are being kept.
  */
 final class SinkConnection {

@@ -33,21 +33,13 @@ import org.slf4j.LoggerFactory;
  * {@link TernStamp} (integrity and end-to-end latency), counts everything in {@link #stats()}, and injects the faults
  * its {@link SinkSettings} ask for.
  *
- * <p>Threading: one platform thread accepts; each connection runs on its own thread, a platform thread for the first
- * {@link #PLATFORM_THREAD_LIMIT} open connections and a virtual thread beyond. Every public method is
+ * <p>Threading: one platform thread accepts; each connection runs on its own virtual thread. Every public method is
  * safe from any thread. The sink owns its sockets and threads; {@link #close()} closes every connection and waits
  * (bounded) for their threads to end.
  */
 public final class SmtpSink implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpSink.class);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
-    /**
-     * Open connections served by platform threads; more get virtual threads, so tens of thousands still fit. A
-     * platform thread blocked in a read is woken by the kernel at one context switch; a virtual thread's blocking
-     * read costs a failed read, an epoll registration, the poller's wake-up and a futex to wake a carrier: at 5,000
-     * msg/s from 50 connections that was 18 system calls per message against 6.
-     */
-    static final int PLATFORM_THREAD_LIMIT = 512;
 
     private final SinkSettings settings;
     private final ServerSocketChannel server;
@@ -57,7 +49,6 @@ public final class SmtpSink implements AutoCloseable {
     private final ConcurrentLinkedQueue<ReceivedMessage> received = new ConcurrentLinkedQueue<>();
     private final Object progress = new Object();
     private final AtomicInteger waiters = new AtomicInteger();
-    private final AtomicInteger platformThreads = new AtomicInteger();
     private final byte[] greetingReply;
     private final byte[] ehloReply;
     private final byte[] heloReply;
@@ -239,20 +230,7 @@ public final class SmtpSink implements AutoCloseable {
             if (closed) {
                 closeQuietly(channel);
             }
-            boolean platform = platformThreads.incrementAndGet() <= PLATFORM_THREAD_LIMIT;
-            if (!platform) {
-                platformThreads.decrementAndGet();
-            }
-            Thread.Builder thread = platform ? Thread.ofPlatform().daemon() : Thread.ofVirtual();
-            thread.name("tern-sink-" + connection).start(() -> {
-                try {
-                    serve(channel, connection);
-                } finally {
-                    if (platform) {
-                        platformThreads.decrementAndGet();
-                    }
-                }
-            });
+            Thread.ofVirtual().name("tern-sink-" + connection).start(() -> serve(channel, connection));
         }
     }
 
@@ -274,11 +252,6 @@ public final class SmtpSink implements AutoCloseable {
 
     Counters counters() {
         return counters;
-    }
-
-    /** Connections being served by platform threads now. */
-    int platformThreadsInUse() {
-        return platformThreads.get();
     }
 
     byte[] greetingReply() {
