@@ -252,7 +252,7 @@ final class LoadWorker implements Runnable {
     /** Sends the dot-stuffed content and the terminator; returns the final reply. */
     private int content(SmtpClient c, BodyCache.Body body, boolean measured) throws IOException {
         // Header lines never start with a dot, so only the body needs stuffing.
-        c.append(header, 0, headerLength).append(body.stuffed()).append(".\r\n").flush();
+        c.append(header, 0, headerLength).append(body.dataSection()).flush();
         long t = System.nanoTime();
         int code = reply(c);
         lap(Phase.END_OF_DATA, t, measured);
