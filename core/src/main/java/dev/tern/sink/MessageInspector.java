@@ -2,6 +2,7 @@ package dev.tern.sink;
 
 import dev.tern.sink.ReceivedMessage.StampCheck;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -30,8 +31,13 @@ final class MessageInspector implements DataUnstuffer.ContentConsumer {
     // means an empty header section.
     private int blankLineMatch;
     private boolean inBody;
-    private TernStamp stamp;
+    // The stamp, parsed in place: its time (-1 when absent or malformed) and digest.
+    private long stampMicros;
     private boolean stampMalformed;
+    private final byte[] stampDigest = new byte[32];
+    private final byte[] bodyDigest = new byte[32];
+    // The unfolded value of the last field looked up.
+    private byte[] fieldValue = new byte[256];
 
     MessageInspector() {
         try {
@@ -53,7 +59,7 @@ final class MessageInspector implements DataUnstuffer.ContentConsumer {
         copyLength = 0;
         blankLineMatch = 2;
         inBody = false;
-        stamp = null;
+        stampMicros = -1;
         stampMalformed = false;
         sha256.reset();
     }
@@ -85,7 +91,7 @@ final class MessageInspector implements DataUnstuffer.ContentConsumer {
             }
             bodyFrom = i;
         }
-        if (inBody && stamp != null) {
+        if (inBody && stampMicros >= 0) {
             sha256.update(bytes, bodyFrom, offset + length - bodyFrom);
         }
     }
@@ -107,15 +113,20 @@ final class MessageInspector implements DataUnstuffer.ContentConsumer {
         if (stampMalformed) {
             return StampCheck.MALFORMED;
         }
-        if (stamp == null) {
+        if (stampMicros < 0) {
             return StampCheck.ABSENT;
         }
-        return MessageDigest.isEqual(sha256.digest(), stamp.sha256()) ? StampCheck.VALID : StampCheck.MISMATCH;
+        try {
+            sha256.digest(bodyDigest, 0, bodyDigest.length);
+        } catch (DigestException e) {
+            throw new IllegalStateException("a SHA-256 digest is 32 bytes", e);
+        }
+        return MessageDigest.isEqual(bodyDigest, stampDigest) ? StampCheck.VALID : StampCheck.MISMATCH;
     }
 
     /** The stamp's time, or -1 when there was no valid stamp. */
     long stampMicros() {
-        return stamp == null ? -1 : stamp.epochMicros();
+        return stampMicros;
     }
 
     /** A copy of the content kept since {@link #begin(boolean, long)}. */
@@ -145,24 +156,25 @@ final class MessageInspector implements DataUnstuffer.ContentConsumer {
 
     /** Reads the stamp from the first X-Tern-Stamp field, if any. */
     private void findStamp() {
-        String value = field(STAMP_NAME);
-        if (value != null) {
-            stamp = TernStamp.parseValue(value);
-            stampMalformed = stamp == null;
+        int length = field(STAMP_NAME);
+        if (length >= 0) {
+            stampMicros = TernStamp.parseValue(fieldValue, 0, length, stampDigest);
+            stampMalformed = stampMicros < 0;
         }
     }
 
     /** The Message-ID field's value, trimmed, or {@code null} when the header has none. */
     String messageId() {
-        String value = field(MESSAGE_ID_NAME);
-        return value == null ? null : value.trim();
+        int length = field(MESSAGE_ID_NAME);
+        return length < 0 ? null : new String(fieldValue, 0, length, StandardCharsets.US_ASCII).trim();
     }
 
     /**
-     * The unfolded value of the first field named {@code lowerName} (with its colon) in the captured header, or
-     * {@code null}. The capture stops at the blank line, so body lines are never taken for fields.
+     * Unfolds the value of the first field named {@code lowerName} (with its colon) in the captured header into
+     * {@link #fieldValue} and returns its length, or -1 when there is none. The capture stops at the blank line, so
+     * body lines are never taken for fields.
      */
-    private String field(byte[] lowerName) {
+    private int field(byte[] lowerName) {
         for (int lineStart = 0; lineStart < headerLength; ) {
             int lineEnd = indexOf(header, lineStart, headerLength, (byte) '\n');
             int end = lineEnd < 0 ? headerLength : lineEnd;
@@ -173,13 +185,28 @@ final class MessageInspector implements DataUnstuffer.ContentConsumer {
                     int next = indexOf(header, valueEnd + 1, headerLength, (byte) '\n');
                     valueEnd = next < 0 ? headerLength : next;
                 }
-                int valueStart = lineStart + lowerName.length;
-                return new String(header, valueStart, valueEnd - valueStart, StandardCharsets.US_ASCII)
-                        .replace("\r\n", "").replace('\r', ' ').replace('\n', ' ');
+                return unfold(lineStart + lowerName.length, valueEnd);
             }
             lineStart = end + 1;
         }
-        return null;
+        return -1;
+    }
+
+    /** Copies {@code header[from, to)} into {@link #fieldValue} without its CRLFs, a lone CR or LF as a space. */
+    private int unfold(int from, int to) {
+        if (fieldValue.length < to - from) {
+            fieldValue = new byte[to - from];
+        }
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            byte b = header[i];
+            if (b == '\r' && i + 1 < to && header[i + 1] == '\n') {
+                i++;
+            } else {
+                fieldValue[n++] = b == '\r' || b == '\n' ? (byte) ' ' : b;
+            }
+        }
+        return n;
     }
 
     private static int indexOf(byte[] bytes, int from, int to, byte b) {

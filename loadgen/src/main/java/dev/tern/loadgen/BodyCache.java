@@ -17,12 +17,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Thread-safe; the bodies it returns are immutable by convention.
  */
 final class BodyCache {
-    /** A body: {@code raw} as the recipient should see it, {@code stuffed} as DATA sends it. */
-    record Body(byte[] raw, byte[] stuffed, byte[] sha256Hex) {
+    /**
+     * A body: {@code raw} as the recipient should see it; {@code dataSection} as DATA sends it, dot-stuffed and
+     * followed by the end-of-data dot line, so that body and terminator go out in one write (RFC 5321 section
+     * 4.1.1.4: the CRLF before the dot is the body's last).
+     */
+    record Body(byte[] raw, byte[] dataSection, byte[] sha256Hex) {
     }
 
     private static final long MAX_CACHED_BYTES = 128L << 20;
     private static final int LINE = 76;
+    private static final byte[] END_OF_DATA = {'.', '\r', '\n'};
     private static final String ALPHABET =
             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:-_!?'\"()[]<>/+=*&%$#@~";
 
@@ -44,7 +49,7 @@ final class BodyCache {
             return cached;
         }
         Body built = build(length);
-        long size = built.raw().length + (long) built.stuffed().length;
+        long size = built.raw().length + (long) built.dataSection().length;
         if (cachedBytes.addAndGet(size) <= MAX_CACHED_BYTES) {
             Body raced = cache.putIfAbsent(length, built);
             if (raced != null) {
@@ -80,7 +85,7 @@ final class BodyCache {
             raw[pos++] = '\n';
             lineNo++;
         }
-        byte[] stuffed = new byte[length + dots];
+        byte[] stuffed = new byte[length + dots + END_OF_DATA.length];
         int s = 0;
         for (int i = 0; i < length; i++) {
             if (raw[i] == '.' && (i == 0 || raw[i - 1] == '\n')) {
@@ -88,6 +93,7 @@ final class BodyCache {
             }
             stuffed[s++] = raw[i];
         }
+        System.arraycopy(END_OF_DATA, 0, stuffed, s, END_OF_DATA.length);
         return new Body(raw, stuffed, HexFormat.of().formatHex(sha256(raw)).getBytes(StandardCharsets.US_ASCII));
     }
 

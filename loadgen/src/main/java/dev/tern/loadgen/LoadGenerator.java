@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 
 /**
- * Runs a {@link LoadSpec} against an SMTP server: one virtual thread per connection, a ticket counter that bounds
+ * Runs a {@link LoadSpec} against an SMTP server: one thread per connection, a ticket counter that bounds
  * the number of messages, a due time per ticket in open loop, and a hard deadline after which every connection is
  * closed. The calling thread reports once a second and returns the {@link LoadReport}.
  *
@@ -31,6 +31,15 @@ import org.HdrHistogram.Histogram;
 public final class LoadGenerator {
     private static final Duration START_DELAY = Duration.ofMillis(20);
     private static final Duration JOIN_AFTER_ABORT = Duration.ofSeconds(5);
+    /**
+     * Up to this many connections each gets a platform thread, beyond it a virtual thread. A platform thread
+     * blocked in a read is woken by the kernel at one context switch; a virtual thread's blocking read costs a
+     * failed read, an epoll registration, the poller's wake-up and a futex to wake a carrier. Measured at 5,000
+     * msg/s with 50 connections: about 0.11 ms of CPU and 19 system calls per message on virtual threads, 0.07 ms
+     * and 6 on platform threads.
+     */
+    static final int PLATFORM_THREAD_LIMIT = 512;
+    private static final long WORKER_STACK_SIZE = 256 * 1024;
 
     private final LoadSpec spec;
     private final LoadStats stats = new LoadStats();
@@ -40,6 +49,7 @@ public final class LoadGenerator {
     private final AtomicLong tickets = new AtomicLong();
     private final BufferedWriter ids;
     private final PrintStream progress;
+    private final TimeoutWatchdog watchdog;
     private long startNanos;
     private long stopNanos;
     private long warmupEndNanos;
@@ -59,6 +69,8 @@ public final class LoadGenerator {
         } else {
             this.ids = null;
         }
+        this.watchdog = new TimeoutWatchdog(spec.replyTimeout().compareTo(spec.connectTimeout()) < 0
+                ? spec.replyTimeout() : spec.connectTimeout());
     }
 
     /** Runs the load, printing progress to standard error when the spec asks for it. */
@@ -72,6 +84,7 @@ public final class LoadGenerator {
         try {
             return generator.execute();
         } finally {
+            generator.watchdog.close();
             if (generator.ids != null) {
                 generator.ids.close();
             }
@@ -97,11 +110,14 @@ public final class LoadGenerator {
 
         List<LoadWorker> workers = new ArrayList<>(spec.connections());
         List<Thread> threads = new ArrayList<>(spec.connections());
+        Thread.Builder builder = spec.connections() <= PLATFORM_THREAD_LIMIT
+                ? Thread.ofPlatform().daemon().stackSize(WORKER_STACK_SIZE)
+                : Thread.ofVirtual();
         try (IntervalReporter reporter = new IntervalReporter(stats, spec.hlogFile(), progress, startNanos)) {
             for (int i = 0; i < spec.connections(); i++) {
                 LoadWorker worker = new LoadWorker(this, i);
                 workers.add(worker);
-                threads.add(Thread.ofVirtual().name("tern-loadgen-" + i).start(worker));
+                threads.add(builder.name("tern-loadgen-" + i).start(worker));
             }
             long nextTick = startNanos + 1_000_000_000L;
             for (Thread t : threads) {
@@ -207,6 +223,10 @@ public final class LoadGenerator {
 
     LoadSpec spec() {
         return spec;
+    }
+
+    TimeoutWatchdog watchdog() {
+        return watchdog;
     }
 
     LoadStats stats() {

@@ -16,7 +16,7 @@ import java.util.List;
  * that queued behind the stall (no coordinated omission).
  *
  * @param target                 the SMTP server
- * @param connections            concurrent connections (one virtual thread each)
+ * @param connections            concurrent connections (one thread each)
  * @param messages               messages to start in total, warm-up included
  * @param duration               stop starting messages after this long
  * @param rate                   open-loop target in messages per second; 0 for closed loop

@@ -17,7 +17,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@link LoadSpec#messagesPerConnection()} messages or after an error (an errored ticket counts as failed and is
  * not retried, so the run stays bounded).
  *
- * <p>Runs on its own virtual thread; all state is confined to it except {@link #abort()}.
+ * <p>Runs on its own thread (platform or virtual, see {@link LoadGenerator#PLATFORM_THREAD_LIMIT}); all state is
+ * confined to it except {@link #abort()}.
  */
 final class LoadWorker implements Runnable {
     private static final long ERROR_BACKOFF_NANOS = 20_000_000L;
@@ -95,7 +96,7 @@ final class LoadWorker implements Runnable {
                 if (!run.aborted()) {
                     c.quit();
                 }
-                c.close();
+                retire(c);
             }
         }
     }
@@ -119,7 +120,7 @@ final class LoadWorker implements Runnable {
         SmtpClient c = client;
         if (c != null && spec.messagesPerConnection() > 0 && sentOnConnection >= spec.messagesPerConnection()) {
             c.quit();
-            c.close();
+            retire(c);
             client = null;
             c = null;
         }
@@ -146,8 +147,8 @@ final class LoadWorker implements Runnable {
 
     private SmtpClient open(boolean measured) throws IOException {
         long t0 = System.nanoTime();
-        SmtpClient c = SmtpClient.connect(spec.target(), spec.connectTimeout(), spec.replyTimeout(),
-                SmtpClient.WORKER_READ, SmtpClient.WORKER_WRITE);
+        SmtpClient c = SmtpClient.connectWatched(spec.target(), spec.connectTimeout(), spec.replyTimeout(),
+                run.watchdog(), SmtpClient.WORKER_READ, SmtpClient.WORKER_WRITE);
         client = c;
         sentOnConnection = 0;
         stats.connections.increment();
@@ -251,7 +252,7 @@ final class LoadWorker implements Runnable {
     /** Sends the dot-stuffed content and the terminator; returns the final reply. */
     private int content(SmtpClient c, BodyCache.Body body, boolean measured) throws IOException {
         // Header lines never start with a dot, so only the body needs stuffing.
-        c.append(header, 0, headerLength).append(body.stuffed()).append(".\r\n").flush();
+        c.append(header, 0, headerLength).append(body.dataSection()).flush();
         long t = System.nanoTime();
         int code = reply(c);
         lap(Phase.END_OF_DATA, t, measured);
@@ -367,8 +368,13 @@ final class LoadWorker implements Runnable {
         SmtpClient c = client;
         client = null;
         if (c != null) {
-            c.close();
+            retire(c);
         }
+    }
+
+    private void retire(SmtpClient c) {
+        run.watchdog().forget(c);
+        c.close();
     }
 
     private static byte[] ascii(String s) {

@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -16,7 +17,12 @@ import java.time.Duration;
  * (code and continuation marker) without allocating. Uses {@link Socket} rather than a channel because its read
  * timeout also works on virtual threads.
  *
- * <p>Not thread-safe: owned by one worker. {@link #close()} may be called from another thread to abort it.
+ * <p>A connection opened with {@link #connectWatched} has no socket timeouts, so its socket stays in blocking mode
+ * and each read and write (on a platform thread) is one plain system call; a {@link TimeoutWatchdog} enforces its
+ * connect and reply timeouts by calling {@link #expireIfPast(long)}.
+ *
+ * <p>Not thread-safe: owned by one worker. {@link #close()} and {@link #expireIfPast(long)} may be called from
+ * another thread to abort it.
  */
 final class SmtpClient implements AutoCloseable {
     // RFC 5321 section 4.5.3.1.5: a reply line is at most 512 octets; longer ones are cut, not rejected.
@@ -28,10 +34,11 @@ final class SmtpClient implements AutoCloseable {
     static final int IDLE_READ = 512;
     static final int IDLE_WRITE = 128;
     private static final byte[] QUEUED_AS = "queued as ".getBytes(StandardCharsets.US_ASCII);
+    private static final long NO_DEADLINE = Long.MIN_VALUE;
 
     private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
+    private InputStream in;
+    private OutputStream out;
     private final byte[] readBuffer;
     private int readPos;
     private int readLimit;
@@ -41,25 +48,66 @@ final class SmtpClient implements AutoCloseable {
     private int lineLength;
     private boolean pipelining;
     private boolean chunking;
+    /** Reply timeout enforced by the watchdog (0: the socket's own SO_TIMEOUT does it). */
+    private final long watchedTimeoutNanos;
+    /** nanoTime by which the current blocking call must end, or {@link #NO_DEADLINE}; read by the watchdog. */
+    private volatile long deadline = NO_DEADLINE;
+    private volatile boolean expired;
 
-    private SmtpClient(Socket socket, int readSize, int writeSize) throws IOException {
+    private SmtpClient(Socket socket, int readSize, int writeSize, long watchedTimeoutNanos) {
         this.socket = socket;
         this.readBuffer = new byte[readSize];
         this.writeBuffer = new byte[writeSize];
-        this.in = socket.getInputStream();
-        this.out = socket.getOutputStream();
+        this.watchedTimeoutNanos = watchedTimeoutNanos;
     }
 
-    /** Opens a TCP connection with buffers of the given sizes; the caller reads the greeting. */
+    /**
+     * Opens a TCP connection with buffers of the given sizes, whose reads time out after {@code replyTimeout}; the
+     * caller reads the greeting.
+     */
     static SmtpClient connect(HostPort target, Duration connectTimeout, Duration replyTimeout, int readSize,
                               int writeSize) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(target.host(), target.port()), (int) connectTimeout.toMillis());
-            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, replyTimeout.toMillis()));
-            return new SmtpClient(socket, readSize, writeSize);
+            socket.setSoTimeout((int) Math.clamp(replyTimeout.toMillis(), 1, Integer.MAX_VALUE));
+            SmtpClient c = new SmtpClient(socket, readSize, writeSize, 0);
+            c.in = socket.getInputStream();
+            c.out = socket.getOutputStream();
+            return c;
         } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a TCP connection without socket timeouts and watched by {@code watchdog}, which closes it when the
+     * connect or a later read or write takes longer than its timeout (the caller then gets a
+     * {@link SocketTimeoutException}). A connect with a timeout would switch the socket to non-blocking mode for
+     * good, and every read would then cost a failed read and a poll. The caller reads the greeting, and calls
+     * {@link TimeoutWatchdog#forget} when it closes the connection.
+     */
+    static SmtpClient connectWatched(HostPort target, Duration connectTimeout, Duration replyTimeout,
+                                     TimeoutWatchdog watchdog, int readSize, int writeSize) throws IOException {
+        Socket socket = new Socket();
+        SmtpClient c = new SmtpClient(socket, readSize, writeSize, replyTimeout.toNanos());
+        watchdog.watch(c);
+        try {
+            socket.setTcpNoDelay(true);
+            c.deadline = System.nanoTime() + connectTimeout.toNanos();
+            socket.connect(new InetSocketAddress(target.host(), target.port()));
+            c.deadline = NO_DEADLINE;
+            c.in = socket.getInputStream();
+            c.out = socket.getOutputStream();
+            return c;
+        } catch (IOException e) {
+            watchdog.forget(c);
+            socket.close();
+            throw c.expired ? timedOut(e) : e;
+        } catch (RuntimeException e) {
+            watchdog.forget(c);
             socket.close();
             throw e;
         }
@@ -133,7 +181,7 @@ final class SmtpClient implements AutoCloseable {
             flush();
         }
         if (n > writeBuffer.length) {
-            out.write(ascii.getBytes(StandardCharsets.US_ASCII));
+            write(ascii.getBytes(StandardCharsets.US_ASCII), 0, n);
             return this;
         }
         for (int i = 0; i < n; i++) {
@@ -154,7 +202,7 @@ final class SmtpClient implements AutoCloseable {
         if (writeLength + length > writeBuffer.length) {
             flush();
             if (length > writeBuffer.length / 2) {
-                out.write(bytes, offset, length);
+                write(bytes, offset, length);
                 return this;
             }
         }
@@ -169,10 +217,9 @@ final class SmtpClient implements AutoCloseable {
 
     void flush() throws IOException {
         if (writeLength > 0) {
-            out.write(writeBuffer, 0, writeLength);
+            write(writeBuffer, 0, writeLength);
             writeLength = 0;
         }
-        out.flush();
     }
 
     /** Sends QUIT and waits for its reply; failures are ignored (the connection is being dropped anyway). */
@@ -183,6 +230,20 @@ final class SmtpClient implements AutoCloseable {
         } catch (IOException e) {
             // The server may close first; nothing to report.
         }
+    }
+
+    /**
+     * Closes the connection if it is blocked in a connect, read or write whose deadline is before {@code now}
+     * (nanoTime); its owner then sees a {@link SocketTimeoutException}. Returns whether it did.
+     */
+    boolean expireIfPast(long now) {
+        long d = deadline;
+        if (d == NO_DEADLINE || now - d <= 0) {
+            return false;
+        }
+        expired = true;
+        close();
+        return true;
     }
 
     @Override
@@ -198,7 +259,7 @@ final class SmtpClient implements AutoCloseable {
         lineLength = 0;
         while (true) {
             if (readPos == readLimit) {
-                int n = in.read(readBuffer, 0, readBuffer.length);
+                int n = read();
                 if (n < 0) {
                     throw new EOFException("connection closed by the server");
                 }
@@ -221,6 +282,42 @@ final class SmtpClient implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private int read() throws IOException {
+        watchFor(watchedTimeoutNanos);
+        try {
+            return in.read(readBuffer, 0, readBuffer.length);
+        } catch (IOException e) {
+            throw expired ? timedOut(e) : e;
+        } finally {
+            deadline = NO_DEADLINE;
+        }
+    }
+
+    /** The socket's output is unbuffered: one call, one system call. */
+    private void write(byte[] bytes, int offset, int length) throws IOException {
+        watchFor(watchedTimeoutNanos);
+        try {
+            out.write(bytes, offset, length);
+        } catch (IOException e) {
+            throw expired ? timedOut(e) : e;
+        } finally {
+            deadline = NO_DEADLINE;
+        }
+    }
+
+    /** Arms the watchdog's deadline for the blocking call about to be made (unless the socket times out itself). */
+    private void watchFor(long timeoutNanos) {
+        if (timeoutNanos > 0) {
+            deadline = System.nanoTime() + timeoutNanos;
+        }
+    }
+
+    private static SocketTimeoutException timedOut(IOException cause) {
+        SocketTimeoutException e = new SocketTimeoutException("timed out");
+        e.initCause(cause);
+        return e;
     }
 
     private int code() throws ProtocolException {

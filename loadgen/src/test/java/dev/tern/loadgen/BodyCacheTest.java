@@ -29,14 +29,14 @@ class BodyCacheTest {
     }
 
     @Test
-    void stuffedFormDoublesTheDotAtTheStartOfEachLine() {
+    void dataSectionDoublesTheDotAtTheStartOfEachLineAndEndsWithTheDotLine() {
         BodyCache.Body body = cache.body(10_000);
         String raw = new String(body.raw(), StandardCharsets.US_ASCII);
-        String stuffed = new String(body.stuffed(), StandardCharsets.US_ASCII);
+        String dataSection = new String(body.dataSection(), StandardCharsets.US_ASCII);
 
         assertThat(raw).contains("\r\n.");
-        String expected = (raw.startsWith(".") ? "." : "") + raw.replace("\r\n.", "\r\n..");
-        assertThat(stuffed).isEqualTo(expected);
+        String expected = (raw.startsWith(".") ? "." : "") + raw.replace("\r\n.", "\r\n..") + ".\r\n";
+        assertThat(dataSection).isEqualTo(expected);
     }
 
     @Test

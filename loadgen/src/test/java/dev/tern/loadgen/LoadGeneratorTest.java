@@ -181,6 +181,28 @@ class LoadGeneratorTest {
     }
 
     @Test
+    void countsAServerThatNeverRepliesAsTimeouts() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0)) {
+            // Connections complete in the backlog and are never answered: each message waits out the reply timeout.
+            LoadReport r = LoadGenerator.run(LoadSpec.builder(new HostPort("127.0.0.1", silent.getLocalPort()))
+                    .connections(2).messages(4).replyTimeout(Duration.ofMillis(200)).build());
+
+            assertThat(r.acknowledged()).isZero();
+            assertThat(r.errors()).containsEntry("timeout", 4L);
+        }
+    }
+
+    @Test
+    void servesConnectionsBeyondThePlatformThreadLimitOnVirtualThreads() throws Exception {
+        SmtpSink sink = sink(SinkSettings.builder());
+        int connections = LoadGenerator.PLATFORM_THREAD_LIMIT + 1;
+        LoadReport r = LoadGenerator.run(at(sink).connections(connections).messages(connections).build());
+
+        assertThat(r.acknowledged()).isEqualTo(connections);
+        assertThat(r.connections()).isEqualTo(connections);
+    }
+
+    @Test
     void writesTheQueueIdOfEveryAcknowledgedMessage() throws Exception {
         SmtpSink sink = sink(SinkSettings.builder().keepMessages(true).seed(9).tempfailDataRatio(0.25));
         Path ids = dir.resolve("acked.txt");
