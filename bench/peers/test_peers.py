@@ -68,6 +68,15 @@ class ReportTest(unittest.TestCase):
         text = report.render(*report.load(self.write_results(rows)), "compare")
         self.assertIn("1 run(s) not all delivered in time", text)
 
+    def test_large_scenario_is_read_against_the_disk(self):
+        rows = [row("tern", "large", 1, accepted_mps=20)]
+        d = self.write_results(rows)
+        with open(os.path.join(d, "disk.json"), "w") as f:
+            json.dump({"synced_mib_per_s_1m": 1000.0, "synced_mib_per_s_10m_fresh": 400.0}, f)
+        text = report.render(*report.load(d), "compare")
+        self.assertIn("- tern: 200 MiB/s of DATA: 20% of the synced 1 MiB writes over a preallocated file, "
+                      "50% of the synced 10 MiB appends", text)
+
     def test_scenario_counts_follow_the_scale(self):
         self.assertEqual(report.describe("large", 0.5), "10 MiB x 10 messages, 5 connections")
         self.assertEqual(report.describe("large", 0.01), "10 MiB x 2 messages, 2 connections")
