@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * (new mail). Each message's open recipients are grouped by domain into {@link DeliveryJob}s, kept in a delay queue
  * until due, then handed to their {@link Destination}'s ready queue. Each destination runs up to its connection limit
  * of workers, one virtual thread per active connection; a worker takes jobs one after another over the same
- * connection (RSET in between, up to the per-connection message limit), then leaves the connection in the
+ * connection (up to the per-connection message limit; RSET only after a transaction that failed), then leaves the connection in the
  * {@link ConnectionCache}. Every outcome is journaled; a bounce's DSN is committed as a new message (null sender)
  * before the BOUNCED outcome, so a crash in between can duplicate a DSN but never lose one. After a crash the
  * journal's pending messages are delivered again (at least once).

@@ -10,8 +10,8 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.nio.BufferOverflowException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * One SMTP client connection to a next hop (RFC 5321 client side): greeting, EHLO with HELO fallback, then mail
  * transactions with PIPELINING (RFC 2920), SIZE (RFC 1870), 8BITMIME (RFC 6152), CHUNKING/BDAT (RFC 3030) and DSN
  * parameters (RFC 3461) when the peer offers them. The body streams from the journal through a pooled direct buffer;
- * no heap copy of it is made.
+ * no heap copy of it is made. With PIPELINING and CHUNKING a transaction that fits the buffer is one write and one read
+ * of all its replies; commands are encoded straight into a direct buffer ({@link CommandEncoder}).
  *
  * <p>Threading: used by one virtual thread at a time (a delivery worker, or the connection cache between uses).
  * Blocking reads and writes are bounded by a deadline that a {@link DeadlineSweeper} enforces by closing the channel.
@@ -37,7 +38,20 @@ final class OutboundConnection {
     private final BufferPool pool;
     private final DeadlineSweeper sweeper;
     private final long commandTimeoutNanos;
+    /** Gathering write of the buffered commands and a chunk of content: one system call for both. */
+    private final ByteBuffer[] gather = new ByteBuffer[2];
     private EhloCapabilities caps = EhloCapabilities.NONE;
+    /** Whether the server may hold state from an unfinished or failed transaction (then RSET first). */
+    private boolean needsReset;
+    /** The 421 of the current transaction, once one came. */
+    private SmtpReply closingReply;
+    /** BDAT chunks of the current transaction written but not answered yet (pipelined). */
+    private int chunksUnanswered;
+    /** The first refused chunk's reply, else the last chunk's. */
+    private SmtpReply chunkOutcome;
+    private boolean lastChunkSent;
+    private boolean finalDrain;
+    private long storedSeen;
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private boolean broken;
     private int transactions;
@@ -123,108 +137,153 @@ final class OutboundConnection {
                     hop + " does not support SMTPUTF8, which this message needs"), rcpts.length);
         }
         SmtpReply[] out = new SmtpReply[rcpts.length];
-        boolean closing = false;
+        transactions++;
+        closingReply = null;
         try {
-            transactions++;
-            boolean pipelined = caps.pipelining();
-            boolean bdat = caps.chunking();
-            // A reused connection starts each transaction with RSET (RFC 5321 4.1.1.5): a clean state whatever the
-            // previous one left behind.
-            boolean reset = transactions > 1;
-            commands.clear();
-            if (reset) {
-                append("RSET");
-                if (!pipelined) {
-                    expectPositive(flushAndAwait());
-                }
+            if (caps.pipelining()) {
+                pipelined(env, rcpts, prefix, storedLength, body, out);
+            } else {
+                stepByStep(env, rcpts, prefix, storedLength, body, out);
             }
-            append(mailCommand(env, bodyLength));
-            SmtpReply mail = null;
-            if (!pipelined) {
-                mail = flushAndAwait();
-            }
-            for (int i = 0; i < rcpts.length && (pipelined || mail.positive()); i++) {
-                append(rcptCommand(env.recipients().get(rcpts[i])));
-                if (!pipelined) {
-                    out[i] = flushAndAwait();
-                }
-            }
-            boolean dataSent = false;
-            if (!bdat && (pipelined || (mail.positive() && anyPositive(out)))) {
-                append("DATA");
-                dataSent = true;
-            }
-            if (pipelined) {
-                flush();
-                if (reset) {
-                    expectPositive(await());
-                }
-                mail = await();
-                for (int i = 0; i < rcpts.length; i++) {
-                    out[i] = await();
-                }
-            }
-            if (!mail.positive()) {
-                closing = mail.code() == 421;
-                fill(out, mail);
-                if (dataSent) {
-                    drainDataReply(pipelined);
-                }
-                return new TransactionResult(List.of(out), closing);
-            }
-            closing = anyCode(out, 421);
-            if (!anyPositive(out)) {
-                if (dataSent) {
-                    drainDataReply(pipelined);
-                }
-                return new TransactionResult(List.of(out), closing);
-            }
-            SmtpReply done = bdat ? sendBdat(prefix, body, pipelined) : sendData(prefix, body, pipelined);
-            closing |= done.code() == 421;
-            for (int i = 0; i < out.length; i++) {
-                if (out[i].positive()) {
-                    out[i] = done;
-                }
-            }
-            return new TransactionResult(List.of(out), closing);
         } catch (IOException | UncheckedIOException e) {
             broken = true;
-            SmtpReply lost = SmtpReply.local(451, "4.4.2", "connection to " + hop + " lost: " + reason(e));
-            for (int i = 0; i < out.length; i++) {
-                if (out[i] == null || out[i].positive()) {
-                    out[i] = lost;
-                }
-            }
-            return new TransactionResult(List.of(out), closing);
+            replaceOpen(out, SmtpReply.local(451, "4.4.2", "connection to " + hop + " lost: " + reason(e)));
         } catch (JournalException e) {
-            broken = true; // the peer may be in the middle of DATA: never reuse
-            SmtpReply local = SmtpReply.local(451, "4.3.0", "local error reading the queued message: "
-                    + e.getMessage());
-            for (int i = 0; i < out.length; i++) {
-                if (out[i] == null || out[i].positive()) {
-                    out[i] = local;
-                }
+            broken = true; // the peer may be in the middle of the content: never reuse
+            replaceOpen(out, SmtpReply.local(451, "4.3.0", "local error reading the queued message: "
+                    + e.getMessage()));
+        }
+        return new TransactionResult(List.of(out), closingReply != null);
+    }
+
+    /**
+     * RFC 2920: the whole transaction goes in one write ([RSET] MAIL RCPT... and, with CHUNKING, "BDAT n LAST" with
+     * the content: RFC 3030 4.2 lets BDAT follow RCPT unanswered, and the server consumes the chunk even when it
+     * refuses it); then every reply is read in order. Without CHUNKING, DATA ends the group (RFC 2920 3.1) and the
+     * content follows its 354.
+     */
+    private void pipelined(EnvelopeRecord env, int[] rcpts, byte[] prefix, long storedLength, BodyReader body,
+                           SmtpReply[] out) throws IOException, JournalException {
+        boolean reset = needsReset;
+        needsReset = true; // until this transaction ends cleanly
+        commands.clear();
+        if (reset) {
+            appendFixed(CommandEncoder.RSET);
+        }
+        appendMail(env, prefix.length + storedLength);
+        for (int rcpt : rcpts) {
+            appendRcpt(env.recipients().get(rcpt));
+        }
+        if (caps.chunking()) {
+            writeChunks(prefix, storedLength, body);
+        } else {
+            appendFixed(CommandEncoder.DATA);
+            flush();
+        }
+        if (reset) {
+            expectPositive(next());
+        }
+        SmtpReply mail = next();
+        for (int i = 0; i < out.length; i++) {
+            out[i] = next();
+        }
+        if (caps.chunking()) {
+            while (chunksUnanswered > 0) {
+                chunksUnanswered--;
+                noteChunkReply(nextFinal());
             }
-            return new TransactionResult(List.of(out), closing);
+            conclude(mail, out, chunkOutcome);
+            return;
+        }
+        SmtpReply go = next();
+        if (go.code() != 354) {
+            conclude(mail, out, go);
+        } else if (mail.positive() && anyPositive(out)) {
+            writeData(prefix, body);
+            conclude(mail, out, nextFinal());
+        } else {
+            // RFC 2920 3.1: the server should have refused DATA; end the empty content so the dialogue stays in step.
+            commands.clear();
+            appendFixed(CommandEncoder.DOT);
+            flush();
+            next();
+            conclude(mail, out, null);
         }
     }
 
-    private SmtpReply sendData(byte[] prefix, BodyReader body, boolean pipelined)
-            throws IOException, JournalException {
-        if (!pipelined) {
-            flush();
+    /** Without PIPELINING: one command, one reply (RFC 5321 4.1). */
+    private void stepByStep(EnvelopeRecord env, int[] rcpts, byte[] prefix, long storedLength, BodyReader body,
+                            SmtpReply[] out) throws IOException, JournalException {
+        if (needsReset) {
+            commands.clear();
+            appendFixed(CommandEncoder.RSET);
+            expectPositive(flushAndNext());
         }
-        SmtpReply go = await();
+        needsReset = true; // until this transaction ends cleanly
+        commands.clear();
+        appendMail(env, prefix.length + storedLength);
+        SmtpReply mail = flushAndNext();
+        if (!mail.positive()) {
+            conclude(mail, out, null);
+            return;
+        }
+        for (int i = 0; i < out.length; i++) {
+            commands.clear();
+            appendRcpt(env.recipients().get(rcpts[i]));
+            out[i] = flushAndNext();
+        }
+        if (!anyPositive(out)) {
+            return;
+        }
+        if (caps.chunking()) {
+            commands.clear();
+            writeChunks(prefix, storedLength, body);
+            conclude(mail, out, chunkOutcome);
+            return;
+        }
+        commands.clear();
+        appendFixed(CommandEncoder.DATA);
+        SmtpReply go = flushAndNext();
         if (go.code() != 354) {
-            return go;
+            conclude(mail, out, go);
+            return;
         }
+        writeData(prefix, body);
+        conclude(mail, out, nextFinal());
+    }
+
+    /**
+     * Maps the replies to per-recipient outcomes: a refused MAIL answers for everyone, a refused RCPT for its
+     * recipient, and the reply to the content ({@code done}) for every accepted recipient. Only a transaction whose
+     * content was accepted leaves the server's state clean (RFC 5321 4.1.1.4, RFC 3030 2); any other needs RSET first.
+     */
+    private void conclude(SmtpReply mail, SmtpReply[] out, SmtpReply done) {
+        if (!mail.positive()) {
+            Arrays.fill(out, mail);
+            return;
+        }
+        if (!anyPositive(out)) {
+            return;
+        }
+        for (int i = 0; i < out.length; i++) {
+            if (out[i].positive()) {
+                out[i] = done;
+            }
+        }
+        needsReset = !done.positive();
+    }
+
+    /** The content in DATA mode (dot-stuffed), in as few writes as the pooled buffer allows, the final dot included. */
+    private void writeData(byte[] prefix, BodyReader body) throws IOException, JournalException {
         ByteBuffer buf = pool.acquire();
         if (buf == null) {
             throw new IOException("buffer pool exhausted");
         }
         try {
             BodyEncoder enc = new BodyEncoder(buf, true, this::writeFully);
-            enc.encode(ByteBuffer.wrap(prefix));
+            if (prefix.length > 0) {
+                enc.encode(ByteBuffer.wrap(prefix));
+            }
             body.read(piece -> {
                 try {
                     enc.encode(piece);
@@ -236,38 +295,38 @@ final class OutboundConnection {
         } finally {
             pool.release(buf);
         }
-        return awaitFinal();
     }
 
-    private SmtpReply sendBdat(byte[] prefix, BodyReader body, boolean pipelined)
-            throws IOException, JournalException {
+    /**
+     * The content as BDAT chunks (RFC 3030): a body that fits the pooled buffer goes as one "BDAT n LAST", in the same
+     * write as the commands already buffered; a larger one in buffer-sized chunks, the last one LAST. A stored piece
+     * that is already canonical and larger than the room left goes out as its own chunk, without a copy. Pipelined,
+     * the chunk replies are read later ({@link #chunksUnanswered}); else each is read before the next chunk goes.
+     */
+    private void writeChunks(byte[] prefix, long storedLength, BodyReader body) throws IOException, JournalException {
         ByteBuffer buf = pool.acquire();
         if (buf == null) {
             throw new IOException("buffer pool exhausted");
         }
-        List<SmtpReply> chunkReplies = new ArrayList<>();
-        int[] sent = {0};
+        chunksUnanswered = 0;
+        chunkOutcome = null;
+        lastChunkSent = false;
+        finalDrain = false;
+        storedSeen = 0;
         try {
-            BodyEncoder enc = new BodyEncoder(buf, false, chunk -> {
-                chunk(chunk, false);
-                sent[0]++;
-                if (!pipelined) {
-                    chunkReplies.add(awaitFinal());
-                }
-            });
-            enc.encode(ByteBuffer.wrap(prefix));
+            BodyEncoder enc = new BodyEncoder(buf, false, this::encodedChunk);
+            if (prefix.length > 0) {
+                enc.encode(ByteBuffer.wrap(prefix));
+            }
             body.read(piece -> {
                 try {
-                    if (enc.canonical(piece)) {
-                        // RFC 3030: BDAT carries the bytes as they are; a clean piece goes out without a copy.
+                    storedSeen += piece.remaining();
+                    if (piece.remaining() > buf.remaining() && enc.canonical(piece)) {
                         enc.drain();
-                        if (piece.hasRemaining()) {
-                            chunk(piece.duplicate(), false);
-                            sent[0]++;
-                            if (!pipelined) {
-                                chunkReplies.add(awaitFinal());
-                            }
-                        }
+                        // The last stored piece ending in CRLF is the whole rest of the content: it can be LAST.
+                        boolean last = storedSeen == storedLength && piece.get(piece.limit() - 1) == '\n';
+                        chunk(piece.duplicate(), last);
+                        lastChunkSent = last;
                         enc.skipped(piece);
                     } else {
                         enc.encode(piece);
@@ -276,102 +335,56 @@ final class OutboundConnection {
                     throw new UncheckedIOException(e);
                 }
             });
-            enc.finish();
+            enc.end();
+            if (!lastChunkSent) {
+                finalDrain = true;
+                enc.drain();
+            }
+            if (!lastChunkSent) {
+                chunk(buf.clear().limit(0), true); // the content ended exactly at a chunk boundary: "BDAT 0 LAST"
+            }
         } finally {
             pool.release(buf);
         }
-        chunk(ByteBuffer.allocate(0), true);
-        sent[0]++;
-        int expected = sent[0] - chunkReplies.size();
-        for (int i = 0; i < expected; i++) {
-            chunkReplies.add(awaitFinal());
-        }
-        for (SmtpReply r : chunkReplies) {
-            if (!r.positive()) {
-                return r;
-            }
-        }
-        return chunkReplies.getLast();
     }
 
+    /** The encoder's sink: a full buffer is a chunk; the drain after {@link BodyEncoder#end()} is the last one. */
+    private void encodedChunk(ByteBuffer bytes) throws IOException {
+        chunk(bytes, finalDrain);
+        lastChunkSent = finalDrain;
+    }
+
+    /** Writes "BDAT n [LAST]" after whatever commands are buffered, and the chunk, in one gathering write. */
     private void chunk(ByteBuffer bytes, boolean last) throws IOException {
-        commands.clear();
-        append("BDAT " + bytes.remaining() + (last ? " LAST" : ""));
-        flush();
-        writeFully(bytes);
-    }
-
-    /** Reads the DATA reply of a pipelined batch whose recipients all failed; a stray 354 gets an empty message. */
-    private void drainDataReply(boolean pipelined) throws IOException {
-        if (!pipelined) {
-            return;
-        }
-        SmtpReply data = await();
-        if (data.code() == 354) {
-            // RFC 2920 3.1: the server should have refused DATA; end the empty content so the dialogue stays in step.
-            commands.clear();
-            append(".");
+        if (commands.remaining() < CommandEncoder.MAX_BDAT_LINE) {
             flush();
-            await();
+        }
+        CommandEncoder.bdat(commands, bytes.remaining(), last);
+        commands.flip();
+        gather[0] = commands;
+        gather[1] = bytes;
+        deadlineNanos = System.nanoTime() + commandTimeoutNanos;
+        try {
+            while (commands.hasRemaining() || bytes.hasRemaining()) {
+                channel.write(gather);
+            }
+        } finally {
+            deadlineNanos = Long.MAX_VALUE;
+            gather[1] = null;
+            commands.clear();
+        }
+        if (caps.pipelining()) {
+            chunksUnanswered++;
+        } else {
+            noteChunkReply(nextFinal());
         }
     }
 
-    private String mailCommand(EnvelopeRecord env, long bodyLength) {
-        StringBuilder sb = new StringBuilder(96).append("MAIL FROM:<").append(env.sender()).append('>');
-        if (caps.maxSize() > 0) {
-            sb.append(" SIZE=").append(bodyLength);
+    /** The content's outcome is the first refused chunk's reply, else the reply to the last chunk. */
+    private void noteChunkReply(SmtpReply r) {
+        if (chunkOutcome == null || chunkOutcome.positive()) {
+            chunkOutcome = r;
         }
-        if (caps.eightBitMime()) {
-            if (env.body() == Envelope.BODY_8BITMIME) {
-                sb.append(" BODY=8BITMIME");
-            } else if (env.body() == Envelope.BODY_7BIT) {
-                sb.append(" BODY=7BIT");
-            }
-        }
-        if (caps.smtputf8() && env.smtputf8()) {
-            sb.append(" SMTPUTF8");
-        }
-        if (caps.dsn()) {
-            if (env.ret() == Envelope.RET_FULL) {
-                sb.append(" RET=FULL");
-            } else if (env.ret() == Envelope.RET_HDRS) {
-                sb.append(" RET=HDRS");
-            }
-            if (!env.envid().isEmpty()) {
-                sb.append(" ENVID=").append(env.envid());
-            }
-        }
-        return sb.toString();
-    }
-
-    private String rcptCommand(EnvelopeRecord.Recipient r) {
-        StringBuilder sb = new StringBuilder(64).append("RCPT TO:<").append(r.address()).append('>');
-        if (caps.dsn()) {
-            int n = r.notifyFlags();
-            if (n != 0) {
-                sb.append(" NOTIFY=");
-                if ((n & Envelope.NOTIFY_NEVER) != 0) {
-                    sb.append("NEVER");
-                } else {
-                    String sep = "";
-                    if ((n & Envelope.NOTIFY_SUCCESS) != 0) {
-                        sb.append("SUCCESS");
-                        sep = ",";
-                    }
-                    if ((n & Envelope.NOTIFY_FAILURE) != 0) {
-                        sb.append(sep).append("FAILURE");
-                        sep = ",";
-                    }
-                    if ((n & Envelope.NOTIFY_DELAY) != 0) {
-                        sb.append(sep).append("DELAY");
-                    }
-                }
-            }
-            if (!r.orcpt().isEmpty()) {
-                sb.append(" ORCPT=").append(r.orcpt());
-            }
-        }
-        return sb.toString();
     }
 
     /** Says QUIT politely (bounded by the deadline) and closes. */
@@ -379,7 +392,7 @@ final class OutboundConnection {
         if (!broken && channel.isOpen()) {
             try {
                 commands.clear();
-                append("QUIT");
+                appendFixed(CommandEncoder.QUIT);
                 flush();
                 await();
             } catch (IOException | RuntimeException e) {
@@ -450,26 +463,65 @@ final class OutboundConnection {
         return idleSinceNanos;
     }
 
-    private void append(String command) throws IOException {
-        byte[] bytes = command.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length + 2 > commands.remaining()) {
+    /** Appends a fixed command line, writing out what is buffered first when there is no room. */
+    private void appendFixed(byte[] line) throws IOException {
+        if (commands.remaining() < line.length) {
             flush();
         }
-        if (bytes.length + 2 > commands.capacity()) {
-            throw new IOException("command too long (" + bytes.length + " bytes)");
+        commands.put(line);
+    }
+
+    private void appendMail(EnvelopeRecord env, long bodyLength) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            int mark = commands.position();
+            try {
+                CommandEncoder.mail(commands, env, bodyLength, caps);
+                return;
+            } catch (BufferOverflowException e) {
+                makeRoom(mark, attempt);
+            }
         }
-        commands.put(bytes).put((byte) '\r').put((byte) '\n');
+    }
+
+    private void appendRcpt(EnvelopeRecord.Recipient r) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            int mark = commands.position();
+            try {
+                CommandEncoder.rcpt(commands, r, caps);
+                return;
+            } catch (BufferOverflowException e) {
+                makeRoom(mark, attempt);
+            }
+        }
+    }
+
+    /** A command did not fit after {@code mark}: drop its partial bytes and write out the ones before it. */
+    private void makeRoom(int mark, int attempt) throws IOException {
+        commands.position(mark);
+        if (mark == 0 || attempt > 0) {
+            throw new IOException("command longer than the " + commands.capacity() + "-byte command buffer");
+        }
+        flush();
     }
 
     private void command(String command) throws IOException {
         commands.clear();
-        append(command);
+        try {
+            CommandEncoder.line(commands, command);
+        } catch (BufferOverflowException e) {
+            throw new IOException("command longer than the " + commands.capacity() + "-byte command buffer");
+        }
         flush();
     }
 
-    private SmtpReply flushAndAwait() throws IOException {
+    /** Sends what is buffered and reads its reply; after a 421 nothing is sent and the 421 stands for the reply. */
+    private SmtpReply flushAndNext() throws IOException {
+        if (closingReply != null) {
+            commands.clear();
+            return closingReply;
+        }
         flush();
-        return await();
+        return next();
     }
 
     private void flush() throws IOException {
@@ -493,9 +545,29 @@ final class OutboundConnection {
         return await(commandTimeoutNanos);
     }
 
-    /** The reply to the end of the content: RFC 5321 4.5.3.2.6 allows the peer longer here. */
-    private SmtpReply awaitFinal() throws IOException {
-        return await(commandTimeoutNanos * 2);
+    /**
+     * The next reply of the transaction. RFC 5321 3.8: after a 421 the server closes the connection, so every reply
+     * still expected is taken to be that 421 and nothing more is read.
+     */
+    private SmtpReply next() throws IOException {
+        return next(commandTimeoutNanos);
+    }
+
+    /** The reply to the end of the content (or a chunk of it): RFC 5321 4.5.3.2.6 allows the peer longer here. */
+    private SmtpReply nextFinal() throws IOException {
+        return next(commandTimeoutNanos * 2);
+    }
+
+    private SmtpReply next(long timeoutNanos) throws IOException {
+        if (closingReply != null) {
+            return closingReply;
+        }
+        SmtpReply r = await(timeoutNanos);
+        if (r.code() == 421) {
+            closingReply = r;
+            broken = true;
+        }
+        return r;
     }
 
     private SmtpReply await(long timeoutNanos) throws IOException {
@@ -513,22 +585,18 @@ final class OutboundConnection {
         }
     }
 
-    private static void fill(SmtpReply[] out, SmtpReply r) {
-        java.util.Arrays.fill(out, r);
+    /** Gives {@code r} to every recipient without a final answer yet (none, or a positive RCPT reply). */
+    private static void replaceOpen(SmtpReply[] out, SmtpReply r) {
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] == null || out[i].positive()) {
+                out[i] = r;
+            }
+        }
     }
 
     private static boolean anyPositive(SmtpReply[] out) {
         for (SmtpReply r : out) {
             if (r != null && r.positive()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean anyCode(SmtpReply[] out, int code) {
-        for (SmtpReply r : out) {
-            if (r != null && r.code() == code) {
                 return true;
             }
         }
