@@ -404,10 +404,20 @@ public final class DeliveryEngine implements AutoCloseable {
             messages.remove(m.queueId());
         }
         for (Outcome o : outcomes) {
-            // One line per recipient and attempt, like Postfix's "status=" lines; never any message content.
-            LOG.info("{}: to=<{}>, relay={}, attempt={}, status={} ({})", QueueId.format(o.queueId()),
-                    env.recipients().get(o.recipientIndex()).address(), hop == null ? "none" : hop,
-                    job.attempts() + 1, o.kind(), o.detail());
+            // One line per recipient and attempt, like Postfix's "status=" lines; never any message content. A delivery
+            // is logged at DEBUG only: the journal keeps every outcome, and at full rate formatting and writing a line
+            // per message cost the relay about 7% of its CPU. Deferrals and bounces stay at INFO.
+            boolean delivered = o.kind() == OutcomeKind.DELIVERED;
+            if (delivered ? LOG.isDebugEnabled() : LOG.isInfoEnabled()) {
+                String line = "{}: to=<{}>, relay={}, attempt={}, status={} ({})";
+                Object[] args = {QueueId.format(o.queueId()), env.recipients().get(o.recipientIndex()).address(),
+                        hop == null ? "none" : hop, job.attempts() + 1, o.kind(), o.detail()};
+                if (delivered) {
+                    LOG.debug(line, args);
+                } else {
+                    LOG.info(line, args);
+                }
+            }
         }
     }
 
