@@ -46,6 +46,8 @@ import org.slf4j.LoggerFactory;
 public final class DeliveryEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryEngine.class);
     private static final long HOP_BUSY_RETRY_MILLIS = 50;
+    /** At most this many waiting messages go to a next hop in one pipelined batch (about one 16 KiB write of 1 KiB mail). */
+    static final int MAX_BATCH = 12;
 
     private final DeliverySettings settings;
     private final Journal journal;
@@ -177,23 +179,26 @@ public final class DeliveryEngine implements AutoCloseable {
         OutboundConnection conn = null;
         try {
             DeliveryJob job;
+            List<DeliveryJob> batch = new ArrayList<>(MAX_BATCH);
             while (running && (job = d.ready.poll()) != null) {
-                try {
-                    conn = attempt(d, job, conn);
-                } catch (InterruptedException e) {
-                    scheduled.add(job);
-                    return;
-                } catch (RuntimeException e) {
-                    // A bug must not lose the job: log it and try again on the retry schedule.
-                    LOG.error("delivery of {} to {} failed unexpectedly", QueueId.format(job.message().queueId()),
-                            d.name, e);
-                    scheduled.add(job.at(System.currentTimeMillis() + retry.delayAfter(job.attempts() + 1)));
-                    if (conn != null) {
-                        conn.abort();
-                        conn = null;
+                if (conn != null && conn.capabilities().pipelining() && conn.capabilities().chunking()) {
+                    // More mail for this destination is waiting: send it in one go over this connection.
+                    int room = Math.min(MAX_BATCH, d.limits.maxMessagesPerConnection() - conn.transactions());
+                    batch.clear();
+                    batch.add(job);
+                    DeliveryJob more;
+                    while (batch.size() < room && (more = d.ready.poll()) != null) {
+                        batch.add(more);
+                    }
+                    if (batch.size() > 1) {
+                        conn = attemptBatch(d, batch, conn);
+                        continue;
                     }
                 }
+                conn = attemptGuarded(d, job, conn);
             }
+        } catch (InterruptedException e) {
+            // Closing; the jobs not sent are back in the schedule.
         } finally {
             if (conn != null) {
                 keepOrClose(d, conn);
@@ -203,6 +208,27 @@ public final class DeliveryEngine implements AutoCloseable {
             if (running && !d.ready.isEmpty()) {
                 startWorkers(d);
             }
+        }
+    }
+
+    /**
+     * {@link #attempt}, where a bug must not lose the job: it is logged and tried again on the retry schedule. On
+     * interruption the job goes back to the schedule.
+     */
+    private OutboundConnection attemptGuarded(Destination d, DeliveryJob job, OutboundConnection conn)
+            throws InterruptedException {
+        try {
+            return attempt(d, job, conn);
+        } catch (InterruptedException e) {
+            scheduled.add(job);
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.error("delivery of {} to {} failed unexpectedly", QueueId.format(job.message().queueId()), d.name, e);
+            scheduled.add(job.at(System.currentTimeMillis() + retry.delayAfter(job.attempts() + 1)));
+            if (conn != null) {
+                conn.abort();
+            }
+            return null;
         }
     }
 
@@ -291,6 +317,91 @@ public final class DeliveryEngine implements AutoCloseable {
                 || conn.transactions() >= d.limits.maxMessagesPerConnection()) {
             conn.quit();
             return null;
+        }
+        return conn;
+    }
+
+    /**
+     * Delivers several waiting jobs over {@code conn} (which offers PIPELINING and CHUNKING) in one pipelined batch
+     * ({@link OutboundConnection#sendAll}). A job that cannot go this way (backed off, not routed to this hop, no
+     * signature) takes the one-job path afterwards. Returns the connection to keep using, or null. On interruption
+     * every job not sent is back in the schedule.
+     */
+    private OutboundConnection attemptBatch(Destination d, List<DeliveryJob> batch, OutboundConnection conn)
+            throws InterruptedException {
+        long flushEpoch = flushes.get();
+        List<DeliveryJob> sending = new ArrayList<>(batch.size());
+        List<MailTransaction> txs = new ArrayList<>(batch.size());
+        List<DeliveryJob> alone = new ArrayList<>();
+        int visited = 0;
+        int settled = 0;
+        try {
+            for (; visited < batch.size(); visited++) {
+                DeliveryJob job = batch.get(visited);
+                MessageState m = job.message();
+                int[] rcpts = m.open(job.recipients());
+                if (rcpts.length == 0) {
+                    continue;
+                }
+                byte[] prefix = m.signature();
+                if (prefix == null) {
+                    try {
+                        prefix = signature(m);
+                    } catch (JournalException e) {
+                        prefix = null; // the one-job path reports it
+                    }
+                }
+                if (prefix == null || System.currentTimeMillis() < d.backoffUntil()
+                        || !(router.route(job.domain()) instanceof Route.Hops h) || !h.hops().contains(conn.hop())) {
+                    alone.add(job);
+                    continue;
+                }
+                d.rate.acquire();
+                long id = m.queueId();
+                sending.add(job);
+                txs.add(new MailTransaction(m.envelope(), rcpts, prefix, m.bodyLength(),
+                        consumer -> journal.readBody(id, consumer)));
+            }
+            if (!txs.isEmpty()) {
+                List<TransactionResult> results = conn.sendAll(txs);
+                boolean closing = false;
+                for (; settled < results.size(); settled++) {
+                    TransactionResult r = results.get(settled);
+                    closing |= r.serviceClosing();
+                    settle(d, sending.get(settled), txs.get(settled).recipients(), r, conn.hop(), flushEpoch);
+                }
+                if (!conn.usable() || closing || conn.transactions() >= d.limits.maxMessagesPerConnection()) {
+                    conn.quit();
+                    conn = null;
+                }
+            }
+        } catch (InterruptedException e) {
+            scheduled.addAll(sending);
+            scheduled.addAll(alone);
+            scheduled.addAll(batch.subList(visited, batch.size()));
+            throw e;
+        } catch (RuntimeException e) {
+            // A bug must not lose the jobs: log it and try them again on the retry schedule.
+            LOG.error("delivery of a batch to {} failed unexpectedly", d.name, e);
+            long now = System.currentTimeMillis();
+            List<DeliveryJob> unsettled = new ArrayList<>(sending.subList(settled, sending.size()));
+            unsettled.addAll(batch.subList(visited, batch.size()));
+            for (DeliveryJob job : unsettled) {
+                scheduled.add(job.at(now + retry.delayAfter(job.attempts() + 1)));
+            }
+            scheduled.addAll(alone);
+            if (conn != null) {
+                conn.abort();
+            }
+            return null;
+        }
+        for (int i = 0; i < alone.size(); i++) {
+            try {
+                conn = attemptGuarded(d, alone.get(i), conn);
+            } catch (InterruptedException e) {
+                scheduled.addAll(alone.subList(i + 1, alone.size()));
+                throw e;
+            }
         }
         return conn;
     }

@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.BufferOverflowException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -30,11 +31,13 @@ import org.slf4j.LoggerFactory;
  */
 final class OutboundConnection {
     private static final Logger LOG = LoggerFactory.getLogger(OutboundConnection.class);
+    static final int COMMAND_BUFFER = 16 * 1024;
 
     private final HostPort hop;
     private final SocketChannel channel;
     private final ReplyReader replies;
-    private final ByteBuffer commands = ByteBuffer.allocateDirect(4096);
+    /** Commands, and the small last chunks of pipelined transactions: a batch of 1 KiB messages in one write. */
+    private final ByteBuffer commands = ByteBuffer.allocateDirect(COMMAND_BUFFER);
     private final BufferPool pool;
     private final DeadlineSweeper sweeper;
     private final long commandTimeoutNanos;
@@ -52,6 +55,8 @@ final class OutboundConnection {
     private boolean lastChunkSent;
     private boolean finalDrain;
     private long storedSeen;
+    /** Writes made so far (tells whether a transaction's commands already left the buffer). */
+    private long writes;
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private boolean broken;
     private int transactions;
@@ -117,69 +122,172 @@ final class OutboundConnection {
         caps = EhloCapabilities.NONE;
     }
 
-    /**
-     * Runs one mail transaction for {@code rcpts} (indices into the envelope's recipients) and returns a reply per
-     * recipient. {@code prefix} (header fields added at delivery, e.g. DKIM-Signature) goes before the stored body.
-     * Never throws for a peer or network problem: those become local 4xx replies for the recipients that had no
-     * final answer yet, and the connection is marked unusable.
-     */
+    /** As {@link #sendAll} for one transaction. */
     TransactionResult send(EnvelopeRecord env, int[] rcpts, byte[] prefix, long storedLength, BodyReader body) {
-        long bodyLength = prefix.length + storedLength;
-        if (caps.maxSize() > 0 && bodyLength > caps.maxSize()) {
-            // RFC 1870 6: do not send what the peer already said it will not take.
-            return TransactionResult.all(SmtpReply.local(552, "5.3.4",
-                    "message size " + bodyLength + " exceeds the limit of " + hop + " (" + caps.maxSize() + ")"),
-                    rcpts.length);
-        }
-        if (env.smtputf8() && !caps.smtputf8()) {
-            // RFC 6531 3.4: a message that needs SMTPUTF8 must not go to a server that does not offer it.
-            return TransactionResult.all(SmtpReply.local(553, "5.6.7",
-                    hop + " does not support SMTPUTF8, which this message needs"), rcpts.length);
-        }
-        SmtpReply[] out = new SmtpReply[rcpts.length];
-        transactions++;
-        closingReply = null;
-        try {
-            if (caps.pipelining()) {
-                pipelined(env, rcpts, prefix, storedLength, body, out);
-            } else {
-                stepByStep(env, rcpts, prefix, storedLength, body, out);
-            }
-        } catch (IOException | UncheckedIOException e) {
-            broken = true;
-            replaceOpen(out, SmtpReply.local(451, "4.4.2", "connection to " + hop + " lost: " + reason(e)));
-        } catch (JournalException e) {
-            broken = true; // the peer may be in the middle of the content: never reuse
-            replaceOpen(out, SmtpReply.local(451, "4.3.0", "local error reading the queued message: "
-                    + e.getMessage()));
-        }
-        return new TransactionResult(List.of(out), closingReply != null);
+        return sendAll(List.of(new MailTransaction(env, rcpts, prefix, storedLength, body))).getFirst();
     }
 
     /**
-     * RFC 2920: the whole transaction goes in one write ([RSET] MAIL RCPT... and, with CHUNKING, "BDAT n LAST" with
-     * the content: RFC 3030 4.2 lets BDAT follow RCPT unanswered, and the server consumes the chunk even when it
-     * refuses it); then every reply is read in order. Without CHUNKING, DATA ends the group (RFC 2920 3.1) and the
-     * content follows its 354.
+     * Runs mail transactions in order and returns, for each, a reply per recipient. With PIPELINING and CHUNKING they
+     * go out together: RFC 2920 3.1 lets a client pipeline whole transactions and RFC 3030 4.2 lets BDAT follow RCPT
+     * unanswered, so their commands and content go in as few writes as the command buffer allows (one for a few small
+     * messages), then every reply is read in order. Otherwise one after the other. Never throws for a peer or network
+     * problem: those become local 4xx replies for the recipients that had no final answer yet, and the connection is
+     * marked unusable.
      */
-    private void pipelined(EnvelopeRecord env, int[] rcpts, byte[] prefix, long storedLength, BodyReader body,
-                           SmtpReply[] out) throws IOException, JournalException {
+    List<TransactionResult> sendAll(List<MailTransaction> txs) {
+        Attempt[] attempts = new Attempt[txs.size()];
+        for (int t = 0; t < attempts.length; t++) {
+            attempts[t] = new Attempt(txs.get(t), refusedBeforeSending(txs.get(t)));
+        }
+        closingReply = null;
+        try {
+            if (caps.pipelining() && caps.chunking()) {
+                pipelinedChunks(attempts);
+            } else {
+                for (Attempt a : attempts) {
+                    if (a.local != null || a.done) {
+                        continue;
+                    }
+                    if (closingReply != null) {
+                        Arrays.fill(a.out, closingReply); // RFC 5321 3.8: the server has gone
+                    } else {
+                        transactions++;
+                        if (caps.pipelining()) {
+                            pipelinedData(a);
+                        } else {
+                            stepByStep(a);
+                        }
+                    }
+                    a.closing = closingReply != null;
+                    a.done = true;
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            broken = true;
+            SmtpReply lost = SmtpReply.local(451, "4.4.2", "connection to " + hop + " lost: " + reason(e));
+            giveOpen(attempts, lost);
+        } catch (JournalException e) {
+            broken = true; // the peer may be in the middle of the content: never reuse
+            giveOpen(attempts, SmtpReply.local(451, "4.3.0", "local error reading the queued message: "
+                    + e.getMessage()));
+        }
+        List<TransactionResult> results = new ArrayList<>(attempts.length);
+        for (Attempt a : attempts) {
+            results.add(a.local != null ? TransactionResult.all(a.local, a.out.length)
+                    : new TransactionResult(List.of(a.out), a.closing));
+        }
+        return results;
+    }
+
+    /** What the peer already said it will not take gets a local reply and is never sent. */
+    private SmtpReply refusedBeforeSending(MailTransaction tx) {
+        if (caps.maxSize() > 0 && tx.length() > caps.maxSize()) {
+            // RFC 1870 6: do not send what the peer already said it will not take.
+            return SmtpReply.local(552, "5.3.4", "message size " + tx.length() + " exceeds the limit of " + hop
+                    + " (" + caps.maxSize() + ")");
+        }
+        if (tx.envelope().smtputf8() && !caps.smtputf8()) {
+            // RFC 6531 3.4: a message that needs SMTPUTF8 must not go to a server that does not offer it.
+            return SmtpReply.local(553, "5.6.7", hop + " does not support SMTPUTF8, which this message needs");
+        }
+        return null;
+    }
+
+    /**
+     * PIPELINING with CHUNKING: every transaction's [RSET] MAIL RCPT... "BDAT n LAST" and content is written before
+     * any reply is read. The server consumes a chunk even when it refuses it (RFC 3030 2), so the replies stay in step
+     * whatever is refused. A transaction after another one in the same batch starts with RSET: whether the server
+     * still holds state from the one before (all recipients refused) is not known when it is written.
+     */
+    private void pipelinedChunks(Attempt[] attempts) throws IOException, JournalException {
+        commands.clear();
+        int written = 0;
+        JournalException unreadable = null;
+        for (; written < attempts.length; written++) {
+            Attempt a = attempts[written];
+            if (a.local != null) {
+                continue;
+            }
+            int start = commands.position();
+            long writesBefore = writes;
+            try {
+                transactions++;
+                a.reset = needsReset;
+                needsReset = true; // until a reply says this transaction ended cleanly
+                if (a.reset) {
+                    appendFixed(CommandEncoder.RSET);
+                }
+                appendMail(a.tx.envelope(), a.tx.length());
+                for (int rcpt : a.tx.recipients()) {
+                    appendRcpt(a.tx.envelope().recipients().get(rcpt));
+                }
+                writeChunks(a.tx);
+                a.chunks = chunksUnanswered;
+            } catch (JournalException e) {
+                // This one cannot be sent: the transactions before it still go (and get their replies).
+                if (writes == writesBefore) {
+                    commands.position(start);
+                }
+                unreadable = e;
+                break;
+            }
+        }
+        if (commands.position() > 0) {
+            flush();
+        }
+        for (int t = 0; t < written; t++) {
+            Attempt a = attempts[t];
+            if (a.local != null) {
+                continue;
+            }
+            SmtpReply rset = a.reset ? next() : null;
+            if (closingReply != null) {
+                // RFC 5321 3.8: the server closed during an earlier transaction (or at this RSET).
+                Arrays.fill(a.out, closingReply);
+                a.closing = true;
+                a.done = true;
+                continue;
+            }
+            if (rset != null) {
+                expectPositive(rset);
+            }
+            SmtpReply mail = next();
+            for (int i = 0; i < a.out.length; i++) {
+                a.out[i] = next();
+            }
+            chunkOutcome = null;
+            for (int c = 0; c < a.chunks; c++) {
+                noteChunkReply(nextFinal());
+            }
+            conclude(mail, a.out, chunkOutcome);
+            a.closing = closingReply != null;
+            a.done = true;
+        }
+        if (unreadable != null) {
+            throw unreadable;
+        }
+    }
+
+    /**
+     * PIPELINING without CHUNKING: [RSET] MAIL RCPT... DATA in one write (DATA ends the group, RFC 2920 3.1), then
+     * the content after its 354.
+     */
+    private void pipelinedData(Attempt a) throws IOException, JournalException {
+        MailTransaction tx = a.tx;
+        SmtpReply[] out = a.out;
         boolean reset = needsReset;
-        needsReset = true; // until this transaction ends cleanly
+        needsReset = true; // until a reply says this transaction ended cleanly
         commands.clear();
         if (reset) {
             appendFixed(CommandEncoder.RSET);
         }
-        appendMail(env, prefix.length + storedLength);
-        for (int rcpt : rcpts) {
-            appendRcpt(env.recipients().get(rcpt));
+        appendMail(tx.envelope(), tx.length());
+        for (int rcpt : tx.recipients()) {
+            appendRcpt(tx.envelope().recipients().get(rcpt));
         }
-        if (caps.chunking()) {
-            writeChunks(prefix, storedLength, body);
-        } else {
-            appendFixed(CommandEncoder.DATA);
-            flush();
-        }
+        appendFixed(CommandEncoder.DATA);
+        flush();
         if (reset) {
             expectPositive(next());
         }
@@ -187,19 +295,11 @@ final class OutboundConnection {
         for (int i = 0; i < out.length; i++) {
             out[i] = next();
         }
-        if (caps.chunking()) {
-            while (chunksUnanswered > 0) {
-                chunksUnanswered--;
-                noteChunkReply(nextFinal());
-            }
-            conclude(mail, out, chunkOutcome);
-            return;
-        }
         SmtpReply go = next();
         if (go.code() != 354) {
             conclude(mail, out, go);
         } else if (mail.positive() && anyPositive(out)) {
-            writeData(prefix, body);
+            writeData(tx);
             conclude(mail, out, nextFinal());
         } else {
             // RFC 2920 3.1: the server should have refused DATA; end the empty content so the dialogue stays in step.
@@ -212,16 +312,17 @@ final class OutboundConnection {
     }
 
     /** Without PIPELINING: one command, one reply (RFC 5321 4.1). */
-    private void stepByStep(EnvelopeRecord env, int[] rcpts, byte[] prefix, long storedLength, BodyReader body,
-                            SmtpReply[] out) throws IOException, JournalException {
+    private void stepByStep(Attempt a) throws IOException, JournalException {
+        MailTransaction tx = a.tx;
+        SmtpReply[] out = a.out;
         if (needsReset) {
             commands.clear();
             appendFixed(CommandEncoder.RSET);
             expectPositive(flushAndNext());
         }
-        needsReset = true; // until this transaction ends cleanly
+        needsReset = true; // until a reply says this transaction ended cleanly
         commands.clear();
-        appendMail(env, prefix.length + storedLength);
+        appendMail(tx.envelope(), tx.length());
         SmtpReply mail = flushAndNext();
         if (!mail.positive()) {
             conclude(mail, out, null);
@@ -229,7 +330,7 @@ final class OutboundConnection {
         }
         for (int i = 0; i < out.length; i++) {
             commands.clear();
-            appendRcpt(env.recipients().get(rcpts[i]));
+            appendRcpt(tx.envelope().recipients().get(tx.recipients()[i]));
             out[i] = flushAndNext();
         }
         if (!anyPositive(out)) {
@@ -237,7 +338,7 @@ final class OutboundConnection {
         }
         if (caps.chunking()) {
             commands.clear();
-            writeChunks(prefix, storedLength, body);
+            writeChunks(tx);
             conclude(mail, out, chunkOutcome);
             return;
         }
@@ -248,7 +349,7 @@ final class OutboundConnection {
             conclude(mail, out, go);
             return;
         }
-        writeData(prefix, body);
+        writeData(tx);
         conclude(mail, out, nextFinal());
     }
 
@@ -258,6 +359,7 @@ final class OutboundConnection {
      * content was accepted leaves the server's state clean (RFC 5321 4.1.1.4, RFC 3030 2); any other needs RSET first.
      */
     private void conclude(SmtpReply mail, SmtpReply[] out, SmtpReply done) {
+        needsReset = true;
         if (!mail.positive()) {
             Arrays.fill(out, mail);
             return;
@@ -274,17 +376,17 @@ final class OutboundConnection {
     }
 
     /** The content in DATA mode (dot-stuffed), in as few writes as the pooled buffer allows, the final dot included. */
-    private void writeData(byte[] prefix, BodyReader body) throws IOException, JournalException {
+    private void writeData(MailTransaction tx) throws IOException, JournalException {
         ByteBuffer buf = pool.acquire();
         if (buf == null) {
             throw new IOException("buffer pool exhausted");
         }
         try {
             BodyEncoder enc = new BodyEncoder(buf, true, this::writeFully);
-            if (prefix.length > 0) {
-                enc.encode(ByteBuffer.wrap(prefix));
+            if (tx.prefix().length > 0) {
+                enc.encode(ByteBuffer.wrap(tx.prefix()));
             }
-            body.read(piece -> {
+            tx.body().read(piece -> {
                 try {
                     enc.encode(piece);
                 } catch (IOException e) {
@@ -298,12 +400,13 @@ final class OutboundConnection {
     }
 
     /**
-     * The content as BDAT chunks (RFC 3030): a body that fits the pooled buffer goes as one "BDAT n LAST", in the same
-     * write as the commands already buffered; a larger one in buffer-sized chunks, the last one LAST. A stored piece
-     * that is already canonical and larger than the room left goes out as its own chunk, without a copy. Pipelined,
-     * the chunk replies are read later ({@link #chunksUnanswered}); else each is read before the next chunk goes.
+     * The content as BDAT chunks (RFC 3030): a body that fits the pooled buffer is one "BDAT n LAST"; a larger one
+     * goes in buffer-sized chunks, the last one LAST. A stored piece that is already canonical and larger than the
+     * room left goes out as its own chunk, without a copy. Pipelined, a small last chunk stays in the command buffer
+     * for the caller to write with what follows, and the chunk replies are read later ({@link #chunksUnanswered});
+     * else each is read before the next chunk goes.
      */
-    private void writeChunks(byte[] prefix, long storedLength, BodyReader body) throws IOException, JournalException {
+    private void writeChunks(MailTransaction tx) throws IOException, JournalException {
         ByteBuffer buf = pool.acquire();
         if (buf == null) {
             throw new IOException("buffer pool exhausted");
@@ -313,12 +416,13 @@ final class OutboundConnection {
         lastChunkSent = false;
         finalDrain = false;
         storedSeen = 0;
+        long storedLength = tx.storedLength();
         try {
             BodyEncoder enc = new BodyEncoder(buf, false, this::encodedChunk);
-            if (prefix.length > 0) {
-                enc.encode(ByteBuffer.wrap(prefix));
+            if (tx.prefix().length > 0) {
+                enc.encode(ByteBuffer.wrap(tx.prefix()));
             }
-            body.read(piece -> {
+            tx.body().read(piece -> {
                 try {
                     storedSeen += piece.remaining();
                     if (piece.remaining() > buf.remaining() && enc.canonical(piece)) {
@@ -354,24 +458,33 @@ final class OutboundConnection {
         lastChunkSent = finalDrain;
     }
 
-    /** Writes "BDAT n [LAST]" after whatever commands are buffered, and the chunk, in one gathering write. */
+    /**
+     * "BDAT n [LAST]" after whatever commands are buffered, and the chunk. Pipelined, a last chunk that fits is copied
+     * into the command buffer (a few KiB: cheaper than a system call); any other goes at once, in one gathering write
+     * with the buffered commands.
+     */
     private void chunk(ByteBuffer bytes, boolean last) throws IOException {
         if (commands.remaining() < CommandEncoder.MAX_BDAT_LINE) {
             flush();
         }
         CommandEncoder.bdat(commands, bytes.remaining(), last);
-        commands.flip();
-        gather[0] = commands;
-        gather[1] = bytes;
-        deadlineNanos = System.nanoTime() + commandTimeoutNanos;
-        try {
-            while (commands.hasRemaining() || bytes.hasRemaining()) {
-                channel.write(gather);
+        if (last && caps.pipelining() && bytes.remaining() <= commands.remaining()) {
+            commands.put(bytes);
+        } else {
+            commands.flip();
+            gather[0] = commands;
+            gather[1] = bytes;
+            deadlineNanos = System.nanoTime() + commandTimeoutNanos;
+            try {
+                while (commands.hasRemaining() || bytes.hasRemaining()) {
+                    channel.write(gather);
+                }
+            } finally {
+                deadlineNanos = Long.MAX_VALUE;
+                gather[1] = null;
+                commands.clear();
+                writes++;
             }
-        } finally {
-            deadlineNanos = Long.MAX_VALUE;
-            gather[1] = null;
-            commands.clear();
         }
         if (caps.pipelining()) {
             chunksUnanswered++;
@@ -384,6 +497,34 @@ final class OutboundConnection {
     private void noteChunkReply(SmtpReply r) {
         if (chunkOutcome == null || chunkOutcome.positive()) {
             chunkOutcome = r;
+        }
+    }
+
+    /** Gives {@code r} to every recipient of the unfinished transactions that has no final answer yet. */
+    private void giveOpen(Attempt[] attempts, SmtpReply r) {
+        for (Attempt a : attempts) {
+            if (a.local == null && !a.done) {
+                replaceOpen(a.out, r);
+                a.closing = closingReply != null;
+            }
+        }
+    }
+
+    /** One transaction on its way: what to send, how it was sent, and its replies as they come. */
+    private static final class Attempt {
+        final MailTransaction tx;
+        final SmtpReply[] out;
+        /** A local refusal: the transaction is not sent (RFC 1870 SIZE, RFC 6531 SMTPUTF8). */
+        final SmtpReply local;
+        boolean reset;
+        int chunks;
+        boolean done;
+        boolean closing;
+
+        Attempt(MailTransaction tx, SmtpReply local) {
+            this.tx = tx;
+            this.out = new SmtpReply[tx.recipients().length];
+            this.local = local;
         }
     }
 
@@ -538,6 +679,7 @@ final class OutboundConnection {
             }
         } finally {
             deadlineNanos = Long.MAX_VALUE;
+            writes++;
         }
     }
 

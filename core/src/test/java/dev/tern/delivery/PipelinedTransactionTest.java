@@ -80,6 +80,16 @@ class PipelinedTransactionTest {
         return r.replies().stream().map(SmtpReply::code).toList();
     }
 
+    /** A transaction sending {@code content} to every recipient of {@code env}. */
+    static MailTransaction tx(EnvelopeRecord env, String content) {
+        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+        int[] all = IntStream.range(0, env.recipients().size()).toArray();
+        return new MailTransaction(env, all, new byte[0], bytes.length, consumer -> {
+            ByteBuffer b = ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+            consumer.accept(b.asReadOnlyBuffer());
+        });
+    }
+
     private long bdatCommands() {
         return sink.commands.stream().filter(c -> c.startsWith("BDAT")).count();
     }
@@ -328,5 +338,90 @@ class PipelinedTransactionTest {
         assertThat(r.replies()).extracting(SmtpReply::oneLine)
                 .containsExactly("451 4.3.0 try later", "451 4.3.0 try later");
         assertThat(c.usable()).isTrue();
+    }
+
+    @Test
+    void sendsSeveralTransactionsInOneWriteAndGivesEachItsOwnReplies() throws Exception {
+        sink.rcptReply = a -> a.startsWith("bad") ? "550 5.1.1 no such user" : "250 2.1.5 ok";
+        OutboundConnection c = open();
+
+        List<TransactionResult> r = c.sendAll(List.of(tx(envelope("a@sender.test", "one@rcpt.test"), MESSAGE),
+                tx(envelope("a@sender.test", "bad@rcpt.test", "two@rcpt.test"), MESSAGE),
+                tx(envelope("a@sender.test", "three@rcpt.test"), MESSAGE)));
+
+        assertThat(r).extracting(PipelinedTransactionTest::codes)
+                .containsExactly(List.of(250), List.of(550, 250), List.of(250));
+        List<TestSink.Received> got = sink.take(3, WAIT);
+        assertThat(got).extracting(TestSink.Received::rcpts)
+                .containsExactly(List.of("one@rcpt.test"), List.of("two@rcpt.test"), List.of("three@rcpt.test"));
+        assertThat(got).allMatch(m -> m.reads() == 1 && m.text().equals(MESSAGE));
+        assertThat(c.transactions()).isEqualTo(3);
+        assertThat(c.usable()).isTrue();
+    }
+
+    @Test
+    void aRefusedMailInABatchAnswersOnlyForItsOwnTransaction() throws Exception {
+        sink.mailReply = m -> m.startsWith("<refused") ? "550 5.7.1 sender refused" : "250 2.1.0 ok";
+        OutboundConnection c = open();
+
+        List<TransactionResult> r = c.sendAll(List.of(tx(envelope("a@sender.test", "one@rcpt.test"), MESSAGE),
+                tx(envelope("refused@sender.test", "two@rcpt.test", "three@rcpt.test"), MESSAGE),
+                tx(envelope("a@sender.test", "four@rcpt.test"), MESSAGE)));
+
+        assertThat(r).extracting(PipelinedTransactionTest::codes)
+                .containsExactly(List.of(250), List.of(550, 550), List.of(250));
+        assertThat(sink.take(2, WAIT)).extracting(TestSink.Received::rcpts)
+                .containsExactly(List.of("one@rcpt.test"), List.of("four@rcpt.test"));
+    }
+
+    @Test
+    void a421InTheMiddleOfABatchAnswersForEveryLaterTransaction() throws Exception {
+        sink.rcptReply = a -> a.startsWith("closing") ? "421 4.3.2 shutting down" : "250 2.1.5 ok";
+        OutboundConnection c = open();
+
+        List<TransactionResult> r = c.sendAll(List.of(tx(envelope("a@sender.test", "one@rcpt.test"), MESSAGE),
+                tx(envelope("a@sender.test", "closing@rcpt.test"), MESSAGE),
+                tx(envelope("a@sender.test", "three@rcpt.test"), MESSAGE)));
+
+        assertThat(r).extracting(PipelinedTransactionTest::codes)
+                .containsExactly(List.of(250), List.of(421), List.of(421));
+        assertThat(r.get(2).serviceClosing()).isTrue();
+        assertThat(c.usable()).isFalse();
+        assertThat(sink.take(2, Duration.ofMillis(500))).extracting(TestSink.Received::rcpts)
+                .containsExactly(List.of("one@rcpt.test"));
+    }
+
+    @Test
+    void refusesAnOversizedTransactionLocallyAndSendsTheRestOfTheBatch() throws Exception {
+        sink.size = 2_000;
+        OutboundConnection c = open();
+
+        List<TransactionResult> r = c.sendAll(List.of(tx(envelope("a@sender.test", "one@rcpt.test"), MESSAGE),
+                tx(envelope("a@sender.test", "big@rcpt.test"), MESSAGE + "x".repeat(3_000)),
+                tx(envelope("a@sender.test", "three@rcpt.test"), MESSAGE)));
+
+        assertThat(r).extracting(PipelinedTransactionTest::codes)
+                .containsExactly(List.of(250), List.of(552), List.of(250));
+        assertThat(sink.take(2, WAIT)).hasSize(2);
+        assertThat(sink.commands).noneMatch(cmd -> cmd.contains("big@rcpt.test"));
+    }
+
+    @Test
+    void aBodyThatCannotBeReadDefersItsTransactionAndTheLaterOnesButNotTheEarlierOnes() throws Exception {
+        OutboundConnection c = open();
+        MailTransaction unreadable = new MailTransaction(envelope("a@sender.test", "two@rcpt.test"), new int[] {0},
+                new byte[0], 100, consumer -> {
+                    throw new dev.tern.journal.JournalException("disk gone");
+                });
+
+        List<TransactionResult> r = c.sendAll(List.of(tx(envelope("a@sender.test", "one@rcpt.test"), MESSAGE),
+                unreadable, tx(envelope("a@sender.test", "three@rcpt.test"), MESSAGE)));
+
+        assertThat(r.get(0).replies()).extracting(SmtpReply::code).containsExactly(250);
+        assertThat(r.get(1).replies()).extracting(SmtpReply::status).containsExactly("4.3.0");
+        assertThat(r.get(2).replies()).extracting(SmtpReply::code).containsExactly(451);
+        assertThat(sink.take(2, Duration.ofMillis(500))).extracting(TestSink.Received::rcpts)
+                .containsExactly(List.of("one@rcpt.test"));
+        assertThat(c.usable()).isFalse();
     }
 }

@@ -146,4 +146,37 @@ class SinkTransactionTest {
         assertThat(s.received()).noneMatch(ReceivedMessage::chunked);
         assertThat(s.received().getFirst().contentText()).isEqualTo(MESSAGE);
     }
+
+    @Test
+    void aBatchTransactionWhoseRecipientsWereAllRefusedDoesNotSpoilTheNextOne() throws Exception {
+        SmtpSink s = sink(SinkSettings.builder());
+        OutboundConnection c = open(s);
+
+        List<TransactionResult> r = c.sendAll(List.of(
+                PipelinedTransactionTest.tx(envelope("a@sender.test", "reject1@rcpt.test"), MESSAGE),
+                PipelinedTransactionTest.tx(envelope("a@sender.test", "ok1@rcpt.test"), MESSAGE),
+                PipelinedTransactionTest.tx(envelope("a@sender.test", "ok2@rcpt.test", "tempfail1@rcpt.test"),
+                        MESSAGE)));
+
+        assertThat(r).extracting(PipelinedTransactionTest::codes)
+                .containsExactly(List.of(550), List.of(250), List.of(250, 451));
+        assertThat(s.awaitMessages(2, WAIT)).isTrue();
+        assertThat(s.received()).extracting(ReceivedMessage::recipients)
+                .containsExactly(List.of("ok1@rcpt.test"), List.of("ok2@rcpt.test"));
+        assertThat(s.stats().replies()).doesNotContainKey(503);
+    }
+
+    @Test
+    void defersTheWholeBatchWhenTheSinkDisconnectsInTheMiddleOfTheFirstChunk() throws Exception {
+        SmtpSink s = sink(SinkSettings.builder().disconnectDataRatio(1.0));
+        OutboundConnection c = open(s);
+
+        List<TransactionResult> r = c.sendAll(List.of(
+                PipelinedTransactionTest.tx(envelope("a@sender.test", "one@rcpt.test"), MESSAGE),
+                PipelinedTransactionTest.tx(envelope("a@sender.test", "two@rcpt.test"), MESSAGE)));
+
+        assertThat(r).flatExtracting(TransactionResult::replies).extracting(SmtpReply::status)
+                .containsExactly("4.4.2", "4.4.2");
+        assertThat(c.usable()).isFalse();
+    }
 }
