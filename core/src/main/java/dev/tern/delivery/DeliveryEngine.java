@@ -365,11 +365,14 @@ public final class DeliveryEngine implements AutoCloseable {
             if (!txs.isEmpty()) {
                 List<TransactionResult> results = conn.sendAll(txs);
                 boolean closing = false;
-                for (; settled < results.size(); settled++) {
-                    TransactionResult r = results.get(settled);
+                List<Settlement> settlements = new ArrayList<>(results.size());
+                for (int i = 0; i < results.size(); i++) {
+                    TransactionResult r = results.get(i);
                     closing |= r.serviceClosing();
-                    settle(d, sending.get(settled), txs.get(settled).recipients(), r, conn.hop(), flushEpoch);
+                    settlements.add(decide(d, sending.get(i), txs.get(i).recipients(), r, conn.hop(), flushEpoch));
                 }
+                settled = results.size();
+                record(settlements);
                 if (!conn.usable() || closing || conn.transactions() >= d.limits.maxMessagesPerConnection()) {
                     conn.quit();
                     conn = null;
@@ -429,6 +432,23 @@ public final class DeliveryEngine implements AutoCloseable {
     /** Turns per-recipient replies into journaled outcomes, a DSN where one is due, and retries. */
     private void settle(Destination d, DeliveryJob job, int[] rcpts, TransactionResult result, HostPort hop,
                         long flushEpoch) {
+        record(List.of(decide(d, job, rcpts, result, hop, flushEpoch)));
+    }
+
+    /**
+     * What one job's attempt decided, to be journaled ({@link #record}) before anything acts on it: the outcomes, and
+     * the recipients to try again at {@code nextAttempt}.
+     */
+    private record Settlement(DeliveryJob job, HostPort hop, List<Outcome> outcomes, int[] again, long nextAttempt,
+                              long flushEpoch) {
+    }
+
+    /**
+     * Decides each recipient's outcome from its reply, commits a DSN where one is due (before the BOUNCED outcome is
+     * journaled: a crash in between can duplicate a DSN but never lose one) and counts; journals nothing yet.
+     */
+    private Settlement decide(Destination d, DeliveryJob job, int[] rcpts, TransactionResult result, HostPort hop,
+                              long flushEpoch) {
         MessageState m = job.message();
         EnvelopeRecord env = m.envelope();
         long now = System.currentTimeMillis();
@@ -499,22 +519,46 @@ public final class DeliveryEngine implements AutoCloseable {
         } else if (!again.isEmpty()) {
             d.failedTemporarily(result.serviceClosing(), settings.backoffAfter(), settings.backoff().toMillis(), now);
         }
+        return new Settlement(job, hop, outcomes, again.stream().mapToInt(Integer::intValue).toArray(), nextAttempt,
+                flushEpoch);
+    }
+
+    /**
+     * Journals the outcomes of one or more attempts in one record (one wait for the journal for a whole batch), then
+     * schedules the retries, forgets finished messages and logs.
+     */
+    private void record(List<Settlement> settlements) {
+        List<Outcome> all = settlements.size() == 1 ? settlements.getFirst().outcomes() : new ArrayList<>();
+        if (settlements.size() > 1) {
+            for (Settlement st : settlements) {
+                all.addAll(st.outcomes());
+            }
+        }
         try {
-            journal.record(outcomes);
+            journal.record(all);
         } catch (JournalException e) {
             // Not durable: after a restart these recipients are delivered again (at least once).
-            LOG.error("could not journal {} outcomes of {}: {}", outcomes.size(), QueueId.format(m.queueId()),
+            LOG.error("could not journal {} outcomes of {} message(s): {}", all.size(), settlements.size(),
                     e.getMessage());
         }
-        if (!again.isEmpty() && running) {
-            long due = flushes.get() != flushEpoch ? System.currentTimeMillis() : nextAttempt;
-            scheduled.add(new DeliveryJob(m, job.domain(), job.destination(),
-                    again.stream().mapToInt(Integer::intValue).toArray(), job.attempts() + 1, due));
+        for (Settlement st : settlements) {
+            DeliveryJob job = st.job();
+            MessageState m = job.message();
+            if (st.again().length > 0 && running) {
+                long due = flushes.get() != st.flushEpoch() ? System.currentTimeMillis() : st.nextAttempt();
+                scheduled.add(new DeliveryJob(m, job.domain(), job.destination(), st.again(), job.attempts() + 1,
+                        due));
+            }
+            if (m.done()) {
+                messages.remove(m.queueId());
+            }
+            log(st);
         }
-        if (m.done()) {
-            messages.remove(m.queueId());
-        }
-        for (Outcome o : outcomes) {
+    }
+
+    private static void log(Settlement st) {
+        EnvelopeRecord env = st.job().message().envelope();
+        for (Outcome o : st.outcomes()) {
             // One line per recipient and attempt, like Postfix's "status=" lines; never any message content. A delivery
             // is logged at DEBUG only: the journal keeps every outcome, and at full rate formatting and writing a line
             // per message cost the relay about 7% of its CPU. Deferrals and bounces stay at INFO.
@@ -522,7 +566,7 @@ public final class DeliveryEngine implements AutoCloseable {
             if (delivered ? LOG.isDebugEnabled() : LOG.isInfoEnabled()) {
                 String line = "{}: to=<{}>, relay={}, attempt={}, status={} ({})";
                 Object[] args = {QueueId.format(o.queueId()), env.recipients().get(o.recipientIndex()).address(),
-                        hop == null ? "none" : hop, job.attempts() + 1, o.kind(), o.detail()};
+                        st.hop() == null ? "none" : st.hop(), st.job().attempts() + 1, o.kind(), o.detail()};
                 if (delivered) {
                     LOG.debug(line, args);
                 } else {

@@ -539,6 +539,24 @@ class DeliveryEngineTest {
     }
 
     @Test
+    void journalsTheOutcomesOfABatchInOneRecord() throws Exception {
+        sink.chunking = true;
+        sink.replyDelayMillis = 20; // the first transaction is slow: the others are waiting when it ends
+        List<Long> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            ids.add(journal.submit("a@sender.test", List.of("b" + i + "@rcpt.test"), MESSAGE));
+        }
+        start(settings().withLimits(new DeliverySettings.Limits(1, 100, 0, 0), Map.of()));
+
+        for (long id : ids) {
+            assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+        }
+
+        assertThat(journal.outcomes()).hasSize(30);
+        assertThat(journal.records()).isLessThan(30);
+    }
+
+    @Test
     void reusesACachedIdleConnectionForLaterMail() throws Exception {
         start(settings());
         journal.submit("a@sender.test", List.of("b@rcpt.test"), MESSAGE);
