@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * (new mail). Each message's open recipients are grouped by domain into {@link DeliveryJob}s, kept in a delay queue
  * until due, then handed to their {@link Destination}'s ready queue. Each destination runs up to its connection limit
  * of workers, one virtual thread per active connection; a worker takes jobs one after another over the same
- * connection (up to the per-connection message limit; RSET only after a transaction that failed), then leaves the connection in the
- * {@link ConnectionCache}. Every outcome is journaled; a bounce's DSN is committed as a new message (null sender)
+ * connection (up to the per-connection message limit), then leaves the connection in the {@link ConnectionCache}.
+ * When more jobs are waiting and the next hop offers PIPELINING and CHUNKING, up to {@link #MAX_BATCH} of them go in
+ * one pipelined batch, and their outcomes in one journal record. Every outcome is journaled; a bounce's DSN is
+ * committed as a new message (null sender)
  * before the BOUNCED outcome, so a crash in between can duplicate a DSN but never lose one. After a crash the
  * journal's pending messages are delivered again (at least once).
  *
@@ -46,7 +48,7 @@ import org.slf4j.LoggerFactory;
 public final class DeliveryEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryEngine.class);
     private static final long HOP_BUSY_RETRY_MILLIS = 50;
-    /** At most this many waiting messages go to a next hop in one pipelined batch (about one 16 KiB write of 1 KiB mail). */
+    /** At most this many waiting messages go to a next hop in one pipelined batch (one 16 KiB write of 1 KiB mail). */
     static final int MAX_BATCH = 12;
 
     private final DeliverySettings settings;
