@@ -38,9 +38,8 @@ import org.slf4j.LoggerFactory;
  * connection (up to the per-connection message limit), then leaves the connection in the {@link ConnectionCache}.
  * When more jobs are waiting and the next hop offers PIPELINING and CHUNKING, up to {@link #MAX_BATCH} of them go in
  * one pipelined batch, and their outcomes in one journal record. Every outcome is journaled; a bounce's DSN is
- * committed as a new message (null sender)
- * before the BOUNCED outcome, so a crash in between can duplicate a DSN but never lose one. After a crash the
- * journal's pending messages are delivered again (at least once).
+ * committed as a new message (null sender) before the BOUNCED outcome, so a crash in between can duplicate a DSN but
+ * never lose one. After a crash the journal's pending messages are delivered again (at least once).
  *
  * <p>Threading: public methods may be called from any thread. One virtual thread dispatches due jobs; workers are
  * virtual threads. The commit listener runs on the journal's writer thread and only enqueues.
