@@ -99,6 +99,15 @@ final class BodyEncoder {
 
     /** Ends the content: a final CRLF if needed, then {@code .CRLF} in DATA mode, and flushes everything. */
     void finish() throws IOException {
+        end();
+        drain();
+    }
+
+    /**
+     * Ends the content as {@link #finish} does but leaves the last bytes buffered (a full buffer on the way still goes
+     * to the sink), so the caller can tell the sink that the next {@link #drain} is the last piece (BDAT LAST).
+     */
+    void end() throws IOException {
         if (pendingCr) {
             pendingCr = false;
             crlf();
@@ -109,7 +118,6 @@ final class BodyEncoder {
             put((byte) '.');
             crlf();
         }
-        drain();
     }
 
     /** Flushes what is buffered. */

@@ -10,8 +10,9 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
+import java.nio.BufferOverflowException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * One SMTP client connection to a next hop (RFC 5321 client side): greeting, EHLO with HELO fallback, then mail
  * transactions with PIPELINING (RFC 2920), SIZE (RFC 1870), 8BITMIME (RFC 6152), CHUNKING/BDAT (RFC 3030) and DSN
  * parameters (RFC 3461) when the peer offers them. The body streams from the journal through a pooled direct buffer;
- * no heap copy of it is made.
+ * no heap copy of it is made. With PIPELINING and CHUNKING a transaction that fits the buffer is one write and one read
+ * of all its replies; commands are encoded straight into a direct buffer ({@link CommandEncoder}).
  *
  * <p>Threading: used by one virtual thread at a time (a delivery worker, or the connection cache between uses).
  * Blocking reads and writes are bounded by a deadline that a {@link DeadlineSweeper} enforces by closing the channel.
@@ -29,15 +31,32 @@ import org.slf4j.LoggerFactory;
  */
 final class OutboundConnection {
     private static final Logger LOG = LoggerFactory.getLogger(OutboundConnection.class);
+    static final int COMMAND_BUFFER = 16 * 1024;
 
     private final HostPort hop;
     private final SocketChannel channel;
     private final ReplyReader replies;
-    private final ByteBuffer commands = ByteBuffer.allocateDirect(4096);
+    /** Commands, and the small last chunks of pipelined transactions: a batch of 1 KiB messages in one write. */
+    private final ByteBuffer commands = ByteBuffer.allocateDirect(COMMAND_BUFFER);
     private final BufferPool pool;
     private final DeadlineSweeper sweeper;
     private final long commandTimeoutNanos;
+    /** Gathering write of the buffered commands and a chunk of content: one system call for both. */
+    private final ByteBuffer[] gather = new ByteBuffer[2];
     private EhloCapabilities caps = EhloCapabilities.NONE;
+    /** Whether the server may hold state from an unfinished or failed transaction (then RSET first). */
+    private boolean needsReset;
+    /** The 421 of the current transaction, once one came. */
+    private SmtpReply closingReply;
+    /** BDAT chunks of the current transaction written but not answered yet (pipelined). */
+    private int chunksUnanswered;
+    /** The first refused chunk's reply, else the last chunk's. */
+    private SmtpReply chunkOutcome;
+    private boolean lastChunkSent;
+    private boolean finalDrain;
+    private long storedSeen;
+    /** Writes made so far (tells whether a transaction's commands already left the buffer). */
+    private long writes;
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private boolean broken;
     private int transactions;
@@ -103,129 +122,271 @@ final class OutboundConnection {
         caps = EhloCapabilities.NONE;
     }
 
-    /**
-     * Runs one mail transaction for {@code rcpts} (indices into the envelope's recipients) and returns a reply per
-     * recipient. {@code prefix} (header fields added at delivery, e.g. DKIM-Signature) goes before the stored body.
-     * Never throws for a peer or network problem: those become local 4xx replies for the recipients that had no
-     * final answer yet, and the connection is marked unusable.
-     */
+    /** As {@link #sendAll} for one transaction. */
     TransactionResult send(EnvelopeRecord env, int[] rcpts, byte[] prefix, long storedLength, BodyReader body) {
-        long bodyLength = prefix.length + storedLength;
-        if (caps.maxSize() > 0 && bodyLength > caps.maxSize()) {
-            // RFC 1870 6: do not send what the peer already said it will not take.
-            return TransactionResult.all(SmtpReply.local(552, "5.3.4",
-                    "message size " + bodyLength + " exceeds the limit of " + hop + " (" + caps.maxSize() + ")"),
-                    rcpts.length);
+        return sendAll(List.of(new MailTransaction(env, rcpts, prefix, storedLength, body))).getFirst();
+    }
+
+    /**
+     * Runs mail transactions in order and returns, for each, a reply per recipient. With PIPELINING and CHUNKING they
+     * go out together: RFC 2920 3.1 lets a client pipeline whole transactions and RFC 3030 4.2 lets BDAT follow RCPT
+     * unanswered, so their commands and content go in as few writes as the command buffer allows (one for a few small
+     * messages), then every reply is read in order. Otherwise one after the other. Never throws for a peer or network
+     * problem: those become local 4xx replies for the recipients that had no final answer yet, and the connection is
+     * marked unusable.
+     */
+    List<TransactionResult> sendAll(List<MailTransaction> txs) {
+        Attempt[] attempts = new Attempt[txs.size()];
+        for (int t = 0; t < attempts.length; t++) {
+            attempts[t] = new Attempt(txs.get(t), refusedBeforeSending(txs.get(t)));
         }
-        if (env.smtputf8() && !caps.smtputf8()) {
-            // RFC 6531 3.4: a message that needs SMTPUTF8 must not go to a server that does not offer it.
-            return TransactionResult.all(SmtpReply.local(553, "5.6.7",
-                    hop + " does not support SMTPUTF8, which this message needs"), rcpts.length);
-        }
-        SmtpReply[] out = new SmtpReply[rcpts.length];
-        boolean closing = false;
+        closingReply = null;
         try {
-            transactions++;
-            boolean pipelined = caps.pipelining();
-            boolean bdat = caps.chunking();
-            // A reused connection starts each transaction with RSET (RFC 5321 4.1.1.5): a clean state whatever the
-            // previous one left behind.
-            boolean reset = transactions > 1;
-            commands.clear();
-            if (reset) {
-                append("RSET");
-                if (!pipelined) {
-                    expectPositive(flushAndAwait());
+            if (caps.pipelining() && caps.chunking()) {
+                pipelinedChunks(attempts);
+            } else {
+                for (Attempt a : attempts) {
+                    if (a.local != null || a.done) {
+                        continue;
+                    }
+                    if (closingReply != null) {
+                        Arrays.fill(a.out, closingReply); // RFC 5321 3.8: the server has gone
+                    } else {
+                        transactions++;
+                        if (caps.pipelining()) {
+                            pipelinedData(a);
+                        } else {
+                            stepByStep(a);
+                        }
+                    }
+                    a.closing = closingReply != null;
+                    a.done = true;
                 }
             }
-            append(mailCommand(env, bodyLength));
-            SmtpReply mail = null;
-            if (!pipelined) {
-                mail = flushAndAwait();
-            }
-            for (int i = 0; i < rcpts.length && (pipelined || mail.positive()); i++) {
-                append(rcptCommand(env.recipients().get(rcpts[i])));
-                if (!pipelined) {
-                    out[i] = flushAndAwait();
-                }
-            }
-            boolean dataSent = false;
-            if (!bdat && (pipelined || (mail.positive() && anyPositive(out)))) {
-                append("DATA");
-                dataSent = true;
-            }
-            if (pipelined) {
-                flush();
-                if (reset) {
-                    expectPositive(await());
-                }
-                mail = await();
-                for (int i = 0; i < rcpts.length; i++) {
-                    out[i] = await();
-                }
-            }
-            if (!mail.positive()) {
-                closing = mail.code() == 421;
-                fill(out, mail);
-                if (dataSent) {
-                    drainDataReply(pipelined);
-                }
-                return new TransactionResult(List.of(out), closing);
-            }
-            closing = anyCode(out, 421);
-            if (!anyPositive(out)) {
-                if (dataSent) {
-                    drainDataReply(pipelined);
-                }
-                return new TransactionResult(List.of(out), closing);
-            }
-            SmtpReply done = bdat ? sendBdat(prefix, body, pipelined) : sendData(prefix, body, pipelined);
-            closing |= done.code() == 421;
-            for (int i = 0; i < out.length; i++) {
-                if (out[i].positive()) {
-                    out[i] = done;
-                }
-            }
-            return new TransactionResult(List.of(out), closing);
         } catch (IOException | UncheckedIOException e) {
             broken = true;
             SmtpReply lost = SmtpReply.local(451, "4.4.2", "connection to " + hop + " lost: " + reason(e));
-            for (int i = 0; i < out.length; i++) {
-                if (out[i] == null || out[i].positive()) {
-                    out[i] = lost;
-                }
-            }
-            return new TransactionResult(List.of(out), closing);
+            giveOpen(attempts, lost);
         } catch (JournalException e) {
-            broken = true; // the peer may be in the middle of DATA: never reuse
-            SmtpReply local = SmtpReply.local(451, "4.3.0", "local error reading the queued message: "
-                    + e.getMessage());
-            for (int i = 0; i < out.length; i++) {
-                if (out[i] == null || out[i].positive()) {
-                    out[i] = local;
-                }
+            broken = true; // the peer may be in the middle of the content: never reuse
+            giveOpen(attempts, SmtpReply.local(451, "4.3.0", "local error reading the queued message: "
+                    + e.getMessage()));
+        }
+        List<TransactionResult> results = new ArrayList<>(attempts.length);
+        for (Attempt a : attempts) {
+            results.add(a.local != null ? TransactionResult.all(a.local, a.out.length)
+                    : new TransactionResult(List.of(a.out), a.closing));
+        }
+        return results;
+    }
+
+    /** What the peer already said it will not take gets a local reply and is never sent. */
+    private SmtpReply refusedBeforeSending(MailTransaction tx) {
+        if (caps.maxSize() > 0 && tx.length() > caps.maxSize()) {
+            // RFC 1870 6: do not send what the peer already said it will not take.
+            return SmtpReply.local(552, "5.3.4", "message size " + tx.length() + " exceeds the limit of " + hop
+                    + " (" + caps.maxSize() + ")");
+        }
+        if (tx.envelope().smtputf8() && !caps.smtputf8()) {
+            // RFC 6531 3.4: a message that needs SMTPUTF8 must not go to a server that does not offer it.
+            return SmtpReply.local(553, "5.6.7", hop + " does not support SMTPUTF8, which this message needs");
+        }
+        return null;
+    }
+
+    /**
+     * PIPELINING with CHUNKING: every transaction's [RSET] MAIL RCPT... "BDAT n LAST" and content is written before
+     * any reply is read. The server consumes a chunk even when it refuses it (RFC 3030 2), so the replies stay in step
+     * whatever is refused. A transaction after another one in the same batch starts with RSET: whether the server
+     * still holds state from the one before (all recipients refused) is not known when it is written.
+     */
+    private void pipelinedChunks(Attempt[] attempts) throws IOException, JournalException {
+        commands.clear();
+        int written = 0;
+        JournalException unreadable = null;
+        for (; written < attempts.length; written++) {
+            Attempt a = attempts[written];
+            if (a.local != null) {
+                continue;
             }
-            return new TransactionResult(List.of(out), closing);
+            int start = commands.position();
+            long writesBefore = writes;
+            try {
+                transactions++;
+                a.reset = needsReset;
+                needsReset = true; // until a reply says this transaction ended cleanly
+                if (a.reset) {
+                    appendFixed(CommandEncoder.RSET);
+                }
+                appendMail(a.tx.envelope(), a.tx.length());
+                for (int rcpt : a.tx.recipients()) {
+                    appendRcpt(a.tx.envelope().recipients().get(rcpt));
+                }
+                writeChunks(a.tx);
+                a.chunks = chunksUnanswered;
+            } catch (JournalException e) {
+                // This one cannot be sent: the transactions before it still go (and get their replies).
+                if (writes == writesBefore) {
+                    commands.position(start);
+                }
+                unreadable = e;
+                break;
+            }
+        }
+        if (commands.position() > 0) {
+            flush();
+        }
+        for (int t = 0; t < written; t++) {
+            Attempt a = attempts[t];
+            if (a.local != null) {
+                continue;
+            }
+            SmtpReply rset = a.reset ? next() : null;
+            if (closingReply != null) {
+                // RFC 5321 3.8: the server closed during an earlier transaction (or at this RSET).
+                Arrays.fill(a.out, closingReply);
+                a.closing = true;
+                a.done = true;
+                continue;
+            }
+            if (rset != null) {
+                expectPositive(rset);
+            }
+            SmtpReply mail = next();
+            for (int i = 0; i < a.out.length; i++) {
+                a.out[i] = next();
+            }
+            chunkOutcome = null;
+            for (int c = 0; c < a.chunks; c++) {
+                noteChunkReply(nextFinal());
+            }
+            conclude(mail, a.out, chunkOutcome);
+            a.closing = closingReply != null;
+            a.done = true;
+        }
+        if (unreadable != null) {
+            throw unreadable;
         }
     }
 
-    private SmtpReply sendData(byte[] prefix, BodyReader body, boolean pipelined)
-            throws IOException, JournalException {
-        if (!pipelined) {
-            flush();
+    /**
+     * PIPELINING without CHUNKING: [RSET] MAIL RCPT... DATA in one write (DATA ends the group, RFC 2920 3.1), then
+     * the content after its 354.
+     */
+    private void pipelinedData(Attempt a) throws IOException, JournalException {
+        MailTransaction tx = a.tx;
+        SmtpReply[] out = a.out;
+        boolean reset = needsReset;
+        needsReset = true; // until a reply says this transaction ended cleanly
+        commands.clear();
+        if (reset) {
+            appendFixed(CommandEncoder.RSET);
         }
-        SmtpReply go = await();
+        appendMail(tx.envelope(), tx.length());
+        for (int rcpt : tx.recipients()) {
+            appendRcpt(tx.envelope().recipients().get(rcpt));
+        }
+        appendFixed(CommandEncoder.DATA);
+        flush();
+        if (reset) {
+            expectPositive(next());
+        }
+        SmtpReply mail = next();
+        for (int i = 0; i < out.length; i++) {
+            out[i] = next();
+        }
+        SmtpReply go = next();
         if (go.code() != 354) {
-            return go;
+            conclude(mail, out, go);
+        } else if (mail.positive() && anyPositive(out)) {
+            writeData(tx);
+            conclude(mail, out, nextFinal());
+        } else {
+            // RFC 2920 3.1: the server should have refused DATA; end the empty content so the dialogue stays in step.
+            commands.clear();
+            appendFixed(CommandEncoder.DOT);
+            flush();
+            next();
+            conclude(mail, out, null);
         }
+    }
+
+    /** Without PIPELINING: one command, one reply (RFC 5321 4.1). */
+    private void stepByStep(Attempt a) throws IOException, JournalException {
+        MailTransaction tx = a.tx;
+        SmtpReply[] out = a.out;
+        if (needsReset) {
+            commands.clear();
+            appendFixed(CommandEncoder.RSET);
+            expectPositive(flushAndNext());
+        }
+        needsReset = true; // until a reply says this transaction ended cleanly
+        commands.clear();
+        appendMail(tx.envelope(), tx.length());
+        SmtpReply mail = flushAndNext();
+        if (!mail.positive()) {
+            conclude(mail, out, null);
+            return;
+        }
+        for (int i = 0; i < out.length; i++) {
+            commands.clear();
+            appendRcpt(tx.envelope().recipients().get(tx.recipients()[i]));
+            out[i] = flushAndNext();
+        }
+        if (!anyPositive(out)) {
+            return;
+        }
+        if (caps.chunking()) {
+            commands.clear();
+            writeChunks(tx);
+            conclude(mail, out, chunkOutcome);
+            return;
+        }
+        commands.clear();
+        appendFixed(CommandEncoder.DATA);
+        SmtpReply go = flushAndNext();
+        if (go.code() != 354) {
+            conclude(mail, out, go);
+            return;
+        }
+        writeData(tx);
+        conclude(mail, out, nextFinal());
+    }
+
+    /**
+     * Maps the replies to per-recipient outcomes: a refused MAIL answers for everyone, a refused RCPT for its
+     * recipient, and the reply to the content ({@code done}) for every accepted recipient. Only a transaction whose
+     * content was accepted leaves the server's state clean (RFC 5321 4.1.1.4, RFC 3030 2); any other needs RSET first.
+     */
+    private void conclude(SmtpReply mail, SmtpReply[] out, SmtpReply done) {
+        needsReset = true;
+        if (!mail.positive()) {
+            Arrays.fill(out, mail);
+            return;
+        }
+        if (!anyPositive(out)) {
+            return;
+        }
+        for (int i = 0; i < out.length; i++) {
+            if (out[i].positive()) {
+                out[i] = done;
+            }
+        }
+        needsReset = !done.positive();
+    }
+
+    /** The content in DATA mode (dot-stuffed), in as few writes as the pooled buffer allows, the final dot included. */
+    private void writeData(MailTransaction tx) throws IOException, JournalException {
         ByteBuffer buf = pool.acquire();
         if (buf == null) {
             throw new IOException("buffer pool exhausted");
         }
         try {
             BodyEncoder enc = new BodyEncoder(buf, true, this::writeFully);
-            enc.encode(ByteBuffer.wrap(prefix));
-            body.read(piece -> {
+            if (tx.prefix().length > 0) {
+                enc.encode(ByteBuffer.wrap(tx.prefix()));
+            }
+            tx.body().read(piece -> {
                 try {
                     enc.encode(piece);
                 } catch (IOException e) {
@@ -236,38 +397,40 @@ final class OutboundConnection {
         } finally {
             pool.release(buf);
         }
-        return awaitFinal();
     }
 
-    private SmtpReply sendBdat(byte[] prefix, BodyReader body, boolean pipelined)
-            throws IOException, JournalException {
+    /**
+     * The content as BDAT chunks (RFC 3030): a body that fits the pooled buffer is one "BDAT n LAST"; a larger one
+     * goes in buffer-sized chunks, the last one LAST. A stored piece that is already canonical and larger than the
+     * room left goes out as its own chunk, without a copy. Pipelined, a small last chunk stays in the command buffer
+     * for the caller to write with what follows, and the chunk replies are read later ({@link #chunksUnanswered});
+     * else each is read before the next chunk goes.
+     */
+    private void writeChunks(MailTransaction tx) throws IOException, JournalException {
         ByteBuffer buf = pool.acquire();
         if (buf == null) {
             throw new IOException("buffer pool exhausted");
         }
-        List<SmtpReply> chunkReplies = new ArrayList<>();
-        int[] sent = {0};
+        chunksUnanswered = 0;
+        chunkOutcome = null;
+        lastChunkSent = false;
+        finalDrain = false;
+        storedSeen = 0;
+        long storedLength = tx.storedLength();
         try {
-            BodyEncoder enc = new BodyEncoder(buf, false, chunk -> {
-                chunk(chunk, false);
-                sent[0]++;
-                if (!pipelined) {
-                    chunkReplies.add(awaitFinal());
-                }
-            });
-            enc.encode(ByteBuffer.wrap(prefix));
-            body.read(piece -> {
+            BodyEncoder enc = new BodyEncoder(buf, false, this::encodedChunk);
+            if (tx.prefix().length > 0) {
+                enc.encode(ByteBuffer.wrap(tx.prefix()));
+            }
+            tx.body().read(piece -> {
                 try {
-                    if (enc.canonical(piece)) {
-                        // RFC 3030: BDAT carries the bytes as they are; a clean piece goes out without a copy.
+                    storedSeen += piece.remaining();
+                    if (piece.remaining() > buf.remaining() && enc.canonical(piece)) {
                         enc.drain();
-                        if (piece.hasRemaining()) {
-                            chunk(piece.duplicate(), false);
-                            sent[0]++;
-                            if (!pipelined) {
-                                chunkReplies.add(awaitFinal());
-                            }
-                        }
+                        // The last stored piece ending in CRLF is the whole rest of the content: it can be LAST.
+                        boolean last = storedSeen == storedLength && piece.get(piece.limit() - 1) == '\n';
+                        chunk(piece.duplicate(), last);
+                        lastChunkSent = last;
                         enc.skipped(piece);
                     } else {
                         enc.encode(piece);
@@ -276,102 +439,93 @@ final class OutboundConnection {
                     throw new UncheckedIOException(e);
                 }
             });
-            enc.finish();
+            enc.end();
+            if (!lastChunkSent) {
+                finalDrain = true;
+                enc.drain();
+            }
+            if (!lastChunkSent) {
+                chunk(buf.clear().limit(0), true); // the content ended exactly at a chunk boundary: "BDAT 0 LAST"
+            }
         } finally {
             pool.release(buf);
         }
-        chunk(ByteBuffer.allocate(0), true);
-        sent[0]++;
-        int expected = sent[0] - chunkReplies.size();
-        for (int i = 0; i < expected; i++) {
-            chunkReplies.add(awaitFinal());
-        }
-        for (SmtpReply r : chunkReplies) {
-            if (!r.positive()) {
-                return r;
-            }
-        }
-        return chunkReplies.getLast();
     }
 
+    /** The encoder's sink: a full buffer is a chunk; the drain after {@link BodyEncoder#end()} is the last one. */
+    private void encodedChunk(ByteBuffer bytes) throws IOException {
+        chunk(bytes, finalDrain);
+        lastChunkSent = finalDrain;
+    }
+
+    /**
+     * "BDAT n [LAST]" after whatever commands are buffered, and the chunk. Pipelined, a last chunk that fits is copied
+     * into the command buffer (a few KiB: cheaper than a system call); any other goes at once, in one gathering write
+     * with the buffered commands.
+     */
     private void chunk(ByteBuffer bytes, boolean last) throws IOException {
-        commands.clear();
-        append("BDAT " + bytes.remaining() + (last ? " LAST" : ""));
-        flush();
-        writeFully(bytes);
-    }
-
-    /** Reads the DATA reply of a pipelined batch whose recipients all failed; a stray 354 gets an empty message. */
-    private void drainDataReply(boolean pipelined) throws IOException {
-        if (!pipelined) {
-            return;
-        }
-        SmtpReply data = await();
-        if (data.code() == 354) {
-            // RFC 2920 3.1: the server should have refused DATA; end the empty content so the dialogue stays in step.
-            commands.clear();
-            append(".");
+        if (commands.remaining() < CommandEncoder.MAX_BDAT_LINE) {
             flush();
-            await();
         }
-    }
-
-    private String mailCommand(EnvelopeRecord env, long bodyLength) {
-        StringBuilder sb = new StringBuilder(96).append("MAIL FROM:<").append(env.sender()).append('>');
-        if (caps.maxSize() > 0) {
-            sb.append(" SIZE=").append(bodyLength);
-        }
-        if (caps.eightBitMime()) {
-            if (env.body() == Envelope.BODY_8BITMIME) {
-                sb.append(" BODY=8BITMIME");
-            } else if (env.body() == Envelope.BODY_7BIT) {
-                sb.append(" BODY=7BIT");
-            }
-        }
-        if (caps.smtputf8() && env.smtputf8()) {
-            sb.append(" SMTPUTF8");
-        }
-        if (caps.dsn()) {
-            if (env.ret() == Envelope.RET_FULL) {
-                sb.append(" RET=FULL");
-            } else if (env.ret() == Envelope.RET_HDRS) {
-                sb.append(" RET=HDRS");
-            }
-            if (!env.envid().isEmpty()) {
-                sb.append(" ENVID=").append(env.envid());
-            }
-        }
-        return sb.toString();
-    }
-
-    private String rcptCommand(EnvelopeRecord.Recipient r) {
-        StringBuilder sb = new StringBuilder(64).append("RCPT TO:<").append(r.address()).append('>');
-        if (caps.dsn()) {
-            int n = r.notifyFlags();
-            if (n != 0) {
-                sb.append(" NOTIFY=");
-                if ((n & Envelope.NOTIFY_NEVER) != 0) {
-                    sb.append("NEVER");
-                } else {
-                    String sep = "";
-                    if ((n & Envelope.NOTIFY_SUCCESS) != 0) {
-                        sb.append("SUCCESS");
-                        sep = ",";
-                    }
-                    if ((n & Envelope.NOTIFY_FAILURE) != 0) {
-                        sb.append(sep).append("FAILURE");
-                        sep = ",";
-                    }
-                    if ((n & Envelope.NOTIFY_DELAY) != 0) {
-                        sb.append(sep).append("DELAY");
-                    }
+        CommandEncoder.bdat(commands, bytes.remaining(), last);
+        if (last && caps.pipelining() && bytes.remaining() <= commands.remaining()) {
+            commands.put(bytes);
+        } else {
+            commands.flip();
+            gather[0] = commands;
+            gather[1] = bytes;
+            deadlineNanos = System.nanoTime() + commandTimeoutNanos;
+            try {
+                while (commands.hasRemaining() || bytes.hasRemaining()) {
+                    channel.write(gather);
                 }
-            }
-            if (!r.orcpt().isEmpty()) {
-                sb.append(" ORCPT=").append(r.orcpt());
+            } finally {
+                deadlineNanos = Long.MAX_VALUE;
+                gather[1] = null;
+                commands.clear();
+                writes++;
             }
         }
-        return sb.toString();
+        if (caps.pipelining()) {
+            chunksUnanswered++;
+        } else {
+            noteChunkReply(nextFinal());
+        }
+    }
+
+    /** The content's outcome is the first refused chunk's reply, else the reply to the last chunk. */
+    private void noteChunkReply(SmtpReply r) {
+        if (chunkOutcome == null || chunkOutcome.positive()) {
+            chunkOutcome = r;
+        }
+    }
+
+    /** Gives {@code r} to every recipient of the unfinished transactions that has no final answer yet. */
+    private void giveOpen(Attempt[] attempts, SmtpReply r) {
+        for (Attempt a : attempts) {
+            if (a.local == null && !a.done) {
+                replaceOpen(a.out, r);
+                a.closing = closingReply != null;
+            }
+        }
+    }
+
+    /** One transaction on its way: what to send, how it was sent, and its replies as they come. */
+    private static final class Attempt {
+        final MailTransaction tx;
+        final SmtpReply[] out;
+        /** A local refusal: the transaction is not sent (RFC 1870 SIZE, RFC 6531 SMTPUTF8). */
+        final SmtpReply local;
+        boolean reset;
+        int chunks;
+        boolean done;
+        boolean closing;
+
+        Attempt(MailTransaction tx, SmtpReply local) {
+            this.tx = tx;
+            this.out = new SmtpReply[tx.recipients().length];
+            this.local = local;
+        }
     }
 
     /** Says QUIT politely (bounded by the deadline) and closes. */
@@ -379,7 +533,7 @@ final class OutboundConnection {
         if (!broken && channel.isOpen()) {
             try {
                 commands.clear();
-                append("QUIT");
+                appendFixed(CommandEncoder.QUIT);
                 flush();
                 await();
             } catch (IOException | RuntimeException e) {
@@ -450,26 +604,65 @@ final class OutboundConnection {
         return idleSinceNanos;
     }
 
-    private void append(String command) throws IOException {
-        byte[] bytes = command.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length + 2 > commands.remaining()) {
+    /** Appends a fixed command line, writing out what is buffered first when there is no room. */
+    private void appendFixed(byte[] line) throws IOException {
+        if (commands.remaining() < line.length) {
             flush();
         }
-        if (bytes.length + 2 > commands.capacity()) {
-            throw new IOException("command too long (" + bytes.length + " bytes)");
+        commands.put(line);
+    }
+
+    private void appendMail(EnvelopeRecord env, long bodyLength) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            int mark = commands.position();
+            try {
+                CommandEncoder.mail(commands, env, bodyLength, caps);
+                return;
+            } catch (BufferOverflowException e) {
+                makeRoom(mark, attempt);
+            }
         }
-        commands.put(bytes).put((byte) '\r').put((byte) '\n');
+    }
+
+    private void appendRcpt(EnvelopeRecord.Recipient r) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            int mark = commands.position();
+            try {
+                CommandEncoder.rcpt(commands, r, caps);
+                return;
+            } catch (BufferOverflowException e) {
+                makeRoom(mark, attempt);
+            }
+        }
+    }
+
+    /** A command did not fit after {@code mark}: drop its partial bytes and write out the ones before it. */
+    private void makeRoom(int mark, int attempt) throws IOException {
+        commands.position(mark);
+        if (mark == 0 || attempt > 0) {
+            throw new IOException("command longer than the " + commands.capacity() + "-byte command buffer");
+        }
+        flush();
     }
 
     private void command(String command) throws IOException {
         commands.clear();
-        append(command);
+        try {
+            CommandEncoder.line(commands, command);
+        } catch (BufferOverflowException e) {
+            throw new IOException("command longer than the " + commands.capacity() + "-byte command buffer");
+        }
         flush();
     }
 
-    private SmtpReply flushAndAwait() throws IOException {
+    /** Sends what is buffered and reads its reply; after a 421 nothing is sent and the 421 stands for the reply. */
+    private SmtpReply flushAndNext() throws IOException {
+        if (closingReply != null) {
+            commands.clear();
+            return closingReply;
+        }
         flush();
-        return await();
+        return next();
     }
 
     private void flush() throws IOException {
@@ -486,6 +679,7 @@ final class OutboundConnection {
             }
         } finally {
             deadlineNanos = Long.MAX_VALUE;
+            writes++;
         }
     }
 
@@ -493,9 +687,29 @@ final class OutboundConnection {
         return await(commandTimeoutNanos);
     }
 
-    /** The reply to the end of the content: RFC 5321 4.5.3.2.6 allows the peer longer here. */
-    private SmtpReply awaitFinal() throws IOException {
-        return await(commandTimeoutNanos * 2);
+    /**
+     * The next reply of the transaction. RFC 5321 3.8: after a 421 the server closes the connection, so every reply
+     * still expected is taken to be that 421 and nothing more is read.
+     */
+    private SmtpReply next() throws IOException {
+        return next(commandTimeoutNanos);
+    }
+
+    /** The reply to the end of the content (or a chunk of it): RFC 5321 4.5.3.2.6 allows the peer longer here. */
+    private SmtpReply nextFinal() throws IOException {
+        return next(commandTimeoutNanos * 2);
+    }
+
+    private SmtpReply next(long timeoutNanos) throws IOException {
+        if (closingReply != null) {
+            return closingReply;
+        }
+        SmtpReply r = await(timeoutNanos);
+        if (r.code() == 421) {
+            closingReply = r;
+            broken = true;
+        }
+        return r;
     }
 
     private SmtpReply await(long timeoutNanos) throws IOException {
@@ -513,22 +727,18 @@ final class OutboundConnection {
         }
     }
 
-    private static void fill(SmtpReply[] out, SmtpReply r) {
-        java.util.Arrays.fill(out, r);
+    /** Gives {@code r} to every recipient without a final answer yet (none, or a positive RCPT reply). */
+    private static void replaceOpen(SmtpReply[] out, SmtpReply r) {
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] == null || out[i].positive()) {
+                out[i] = r;
+            }
+        }
     }
 
     private static boolean anyPositive(SmtpReply[] out) {
         for (SmtpReply r : out) {
             if (r != null && r.positive()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean anyCode(SmtpReply[] out, int code) {
-        for (SmtpReply r : out) {
-            if (r != null && r.code() == code) {
                 return true;
             }
         }

@@ -4,24 +4,36 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Reads SMTP replies (RFC 5321 4.2: {@code NNN-text} continuation lines, {@code NNN text} last line) from a peer,
  * bounded in line length and line count so a hostile peer cannot exhaust memory. Parses RFC 3463 enhanced codes
- * (RFC 2034: the first token of the text, whose class matches the reply class).
+ * (RFC 2034: the first token of the text, whose class matches the reply class). A one-line reply seen recently is
+ * answered with the reply already parsed for it: a next hop says the same "250 2.1.0 Ok" for every transaction, and
+ * a relay reads several such replies per message.
  *
  * <p>Threading: owned by one outbound connection.
  */
 final class ReplyReader {
     static final int MAX_LINE = 4096;
     static final int MAX_LINES = 200;
+    private static final int RECENT = 8;
 
     private final InputStream in;
     private final byte[] buf = new byte[8192];
     private int pos;
     private int lim;
     private final byte[] line = new byte[MAX_LINE];
+    /**
+     * Recent one-line replies beside their raw lines (without CRLF). A reply seen again is kept; one seen once (a
+     * queue id makes every end-of-data reply unique) is the first to be replaced.
+     */
+    private final byte[][] recentLines = new byte[RECENT][];
+    private final SmtpReply[] recentReplies = new SmtpReply[RECENT];
+    private final boolean[] recentHit = new boolean[RECENT];
+    private int nextRecent;
 
     ReplyReader(InputStream in) {
         this.in = in;
@@ -29,7 +41,7 @@ final class ReplyReader {
 
     /** Reads one complete reply; throws {@link IOException} on EOF, timeout or a malformed reply. */
     SmtpReply read() throws IOException {
-        List<String> texts = new ArrayList<>(2);
+        List<String> texts = null;
         int code = -1;
         for (int n = 0; n < MAX_LINES; n++) {
             int len = readLine();
@@ -45,12 +57,51 @@ final class ReplyReader {
             if (len > 3 && line[3] != '-' && line[3] != ' ') {
                 throw new IOException("malformed reply line: " + printable(len));
             }
+            if (n == 0 && !more) {
+                SmtpReply seen = recent(len);
+                if (seen != null) {
+                    return seen;
+                }
+            }
+            if (texts == null) {
+                texts = new ArrayList<>(2);
+            }
             texts.add(len > 4 ? new String(line, 4, len - 4, StandardCharsets.UTF_8) : "");
             if (!more) {
-                return new SmtpReply(code, enhanced(code, texts.getFirst()), texts);
+                SmtpReply r = new SmtpReply(code, enhanced(code, texts.getFirst()), texts);
+                if (n == 0) {
+                    remember(len, r);
+                }
+                return r;
             }
         }
         throw new IOException("reply longer than " + MAX_LINES + " lines");
+    }
+
+    private SmtpReply recent(int len) {
+        for (int i = 0; i < RECENT; i++) {
+            byte[] l = recentLines[i];
+            if (l != null && Arrays.equals(l, 0, l.length, line, 0, len)) {
+                recentHit[i] = true;
+                return recentReplies[i];
+            }
+        }
+        return null;
+    }
+
+    private void remember(int len, SmtpReply r) {
+        int slot = nextRecent;
+        for (int i = 0; i < RECENT; i++) {
+            int candidate = (nextRecent + i) % RECENT;
+            if (!recentHit[candidate]) {
+                slot = candidate;
+                break;
+            }
+        }
+        recentLines[slot] = Arrays.copyOf(line, len);
+        recentReplies[slot] = r;
+        recentHit[slot] = false;
+        nextRecent = (slot + 1) % RECENT;
     }
 
     /** Reads one line without its terminator into {@link #line}; tolerates a bare LF from the peer. */

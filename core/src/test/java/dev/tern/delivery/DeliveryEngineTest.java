@@ -503,7 +503,7 @@ class DeliveryEngineTest {
     }
 
     @Test
-    void reusesOneConnectionForSeveralMessagesWithRsetBetween() throws Exception {
+    void reusesOneConnectionForSeveralMessagesWithoutRsetAfterCleanTransactions() throws Exception {
         start(settings().withLimits(new DeliverySettings.Limits(1, 100, 0, 0), Map.of()));
         for (int i = 0; i < 5; i++) {
             journal.submit("a@sender.test", List.of("b" + i + "@rcpt.test"), MESSAGE);
@@ -512,7 +512,48 @@ class DeliveryEngineTest {
         assertThat(sink.take(5, WAIT)).hasSize(5);
 
         assertThat(sink.connections.get()).isEqualTo(1);
-        assertThat(sink.rsets.get()).isEqualTo(4);
+        assertThat(sink.rsets.get()).isZero();
+    }
+
+    @Test
+    void sendsWaitingMessagesInPipelinedBatchesOverOneConnection() throws Exception {
+        sink.chunking = true;
+        sink.replyDelayMillis = 20; // the first transaction is slow: the others are waiting when it ends
+        List<Long> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            ids.add(journal.submit("a@sender.test", List.of("b" + i + "@rcpt.test"), MESSAGE));
+        }
+        start(settings().withLimits(new DeliverySettings.Limits(1, 100, 0, 0), Map.of()));
+
+        List<TestSink.Received> got = sink.take(30, WAIT);
+
+        assertThat(got).hasSize(30).allMatch(r -> r.text().equals(MESSAGE));
+        assertThat(got).flatExtracting(TestSink.Received::rcpts).doesNotHaveDuplicates();
+        for (long id : ids) {
+            assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+            assertThat(journal.states(id)).containsExactly(OutcomeKind.DELIVERED);
+        }
+        assertThat(sink.connections.get()).isEqualTo(1);
+        // A transaction after another one in the same batch starts with RSET; nothing else here needs one.
+        assertThat(sink.rsets.get()).isPositive();
+    }
+
+    @Test
+    void journalsTheOutcomesOfABatchInOneRecord() throws Exception {
+        sink.chunking = true;
+        sink.replyDelayMillis = 20; // the first transaction is slow: the others are waiting when it ends
+        List<Long> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            ids.add(journal.submit("a@sender.test", List.of("b" + i + "@rcpt.test"), MESSAGE));
+        }
+        start(settings().withLimits(new DeliverySettings.Limits(1, 100, 0, 0), Map.of()));
+
+        for (long id : ids) {
+            assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+        }
+
+        assertThat(journal.outcomes()).hasSize(30);
+        assertThat(journal.records()).isLessThan(30);
     }
 
     @Test

@@ -55,6 +55,7 @@ final class MemoryJournal implements Journal {
     private final List<Outcome> outcomes = new CopyOnWriteArrayList<>();
     private final List<EnvelopeRecord> committed = new CopyOnWriteArrayList<>();
     private final int pieceSize;
+    private int records;
     /** While set, commits of null-sender messages (DSNs) fail as a full disk would. */
     volatile boolean refuseDsns;
 
@@ -92,6 +93,7 @@ final class MemoryJournal implements Journal {
 
     @Override
     public synchronized void record(List<Outcome> list) {
+        records++;
         for (Outcome o : list) {
             Stored s = messages.get(o.queueId());
             if (s != null) {
@@ -102,6 +104,11 @@ final class MemoryJournal implements Journal {
             }
         }
         outcomes.addAll(list);
+    }
+
+    /** How many times {@link #record} was called (each is one journal write, and one wait, in the real journal). */
+    synchronized int records() {
+        return records;
     }
 
     @Override

@@ -87,4 +87,37 @@ class ReplyReaderTest {
         assertThat(c.eightBitMime()).isTrue();
         assertThat(c.smtputf8()).isFalse();
     }
+
+    @Test
+    void answersARepeatedOneLineReplyWithTheReplyAlreadyParsed() throws IOException {
+        ReplyReader r = reader("250 2.1.0 Ok\r\n250 2.0.0 Ok: queued as A1\r\n250 2.1.0 Ok\r\n250 2.1.0 Ok.\r\n");
+
+        SmtpReply first = r.read();
+        SmtpReply queued = r.read();
+        SmtpReply again = r.read();
+        SmtpReply other = r.read();
+
+        assertThat(again).isSameAs(first);
+        assertThat(queued.oneLine()).isEqualTo("250 2.0.0 Ok: queued as A1");
+        assertThat(other).isNotSameAs(first);
+        assertThat(other.lines()).containsExactly("2.1.0 Ok.");
+    }
+
+    @Test
+    void keepsARepeatedReplyWhileUniqueRepliesComeAndGo() throws IOException {
+        StringBuilder in = new StringBuilder("250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n");
+        for (int i = 0; i < 20; i++) {
+            in.append("250 2.0.0 Ok: queued as ").append(i).append("\r\n");
+        }
+        in.append("250 2.1.5 Ok\r\n");
+        ReplyReader r = reader(in.toString());
+
+        SmtpReply first = r.read();
+        r.read();
+        for (int i = 0; i < 20; i++) {
+            assertThat(r.read().oneLine()).isEqualTo("250 2.0.0 Ok: queued as " + i);
+        }
+
+        assertThat(r.read()).isSameAs(first);
+    }
 }

@@ -28,8 +28,12 @@ import java.util.function.Function;
  */
 final class TestSink implements AutoCloseable {
 
-    /** One message as received. */
-    record Received(String mail, List<String> rcpts, byte[] wire, byte[] content, boolean bdat, int connection) {
+    /**
+     * One message as received; {@code reads} is how many socket reads its transaction took, from the one that
+     * brought MAIL to the one that brought the end of the content (1: the client sent it all in one go).
+     */
+    record Received(String mail, List<String> rcpts, byte[] wire, byte[] content, boolean bdat, int connection,
+                    int reads) {
         String text() {
             return new String(content, StandardCharsets.UTF_8);
         }
@@ -43,6 +47,7 @@ final class TestSink implements AutoCloseable {
     volatile long size;
     volatile String greeting = "220 sink.test ESMTP";
     volatile long replyDelayMillis;
+    volatile Function<String, String> mailReply = a -> "250 2.1.0 ok";
     volatile Function<String, String> rcptReply = a -> "250 2.1.5 ok";
     volatile Function<Received, String> dataReply = r -> "250 2.0.0 queued";
     final AtomicInteger disconnectsInData = new AtomicInteger();
@@ -154,6 +159,8 @@ final class TestSink implements AutoCloseable {
         private String mail;
         private final List<String> rcpts = new ArrayList<>();
         private final ByteArrayOutputStream bdat = new ByteArrayOutputStream();
+        private int reads;
+        private int readsAtMail;
 
         Conversation(InputStream in, OutputStream out, int connection) {
             this.in = in;
@@ -207,10 +214,14 @@ final class TestSink implements AutoCloseable {
                     reply("250 sink.test");
                 } else if (upper.startsWith("MAIL FROM:")) {
                     transactionStartsNanos.add(System.nanoTime());
-                    mail = line.substring(10);
+                    readsAtMail = reads;
                     rcpts.clear();
                     bdat.reset();
-                    reply("250 2.1.0 ok");
+                    String r = mailReply.apply(line.substring(10));
+                    mail = r.startsWith("2") ? line.substring(10) : null;
+                    if (!reply(r)) {
+                        return;
+                    }
                 } else if (upper.startsWith("RCPT TO:")) {
                     String addr = line.substring(8);
                     int gt = addr.indexOf('>');
@@ -219,7 +230,9 @@ final class TestSink implements AutoCloseable {
                     if (r.startsWith("2")) {
                         rcpts.add(bare);
                     }
-                    reply(r);
+                    if (!reply(r)) {
+                        return;
+                    }
                 } else if (upper.equals("DATA")) {
                     if (mail == null || rcpts.isEmpty()) {
                         reply("554 5.5.1 no valid recipients");
@@ -240,16 +253,28 @@ final class TestSink implements AutoCloseable {
                 } else if (upper.startsWith("BDAT ")) {
                     String[] w = line.split(" ");
                     int n = Integer.parseInt(w[1]);
+                    boolean accepted = mail != null && !rcpts.isEmpty();
+                    if (accepted && n > 0 && disconnectsInData.getAndUpdate(k -> Math.max(0, k - 1)) > 0) {
+                        readExactly(n / 2);
+                        return; // drop the connection in the middle of the chunk
+                    }
+                    // RFC 3030 2: the chunk is consumed whatever the reply, so the dialogue stays in step.
                     byte[] chunk = readExactly(n);
                     if (chunk == null) {
                         return;
                     }
-                    bdat.writeBytes(chunk);
                     boolean last = w.length > 2 && w[2].equalsIgnoreCase("LAST");
+                    if (!accepted) {
+                        reply(mail == null ? "503 5.5.1 MAIL first" : "554 5.5.1 no valid recipients");
+                        continue;
+                    }
+                    bdat.writeBytes(chunk);
                     if (last) {
                         byte[] all = bdat.toByteArray();
                         checkLineEndings(all);
-                        finish(all, all, true);
+                        if (!finish(all, all, true)) {
+                            return;
+                        }
                     } else {
                         reply("250 2.0.0 " + n + " octets");
                     }
@@ -296,12 +321,13 @@ final class TestSink implements AutoCloseable {
             }
             byte[] w = wire.toByteArray();
             checkLineEndings(w);
-            finish(w, content.toByteArray(), false);
-            return true;
+            return finish(w, content.toByteArray(), false);
         }
 
-        private void finish(byte[] wire, byte[] content, boolean viaBdat) throws IOException {
-            Received r = new Received(mail, List.copyOf(rcpts), wire, content, viaBdat, connection);
+        /** Returns false when the reply was a 421 and the connection is closed. */
+        private boolean finish(byte[] wire, byte[] content, boolean viaBdat) throws IOException {
+            Received r = new Received(mail, List.copyOf(rcpts), wire, content, viaBdat, connection,
+                    reads - readsAtMail + 1);
             String reply = dataReply.apply(r);
             if (reply.startsWith("2")) {
                 received.add(r);
@@ -309,7 +335,7 @@ final class TestSink implements AutoCloseable {
             mail = null;
             rcpts.clear();
             bdat.reset();
-            reply(reply);
+            return reply(reply);
         }
 
         private void checkLineEndings(byte[] w) {
@@ -322,7 +348,8 @@ final class TestSink implements AutoCloseable {
             }
         }
 
-        private void reply(String r) throws IOException {
+        /** Writes a reply; after a 421 it closes the connection (RFC 5321 3.8) and returns false. */
+        private boolean reply(String r) throws IOException {
             if (replyDelayMillis > 0) {
                 try {
                     Thread.sleep(replyDelayMillis);
@@ -332,11 +359,13 @@ final class TestSink implements AutoCloseable {
             }
             out.write((r + "\r\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
+            return !r.startsWith("421");
         }
 
         private int readByte() throws IOException {
             if (pos == lim) {
                 lim = in.read(buf, 0, buf.length);
+                reads++;
                 pos = 0;
                 if (lim <= 0) {
                     lim = 0;
