@@ -73,7 +73,7 @@ public record DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Ma
      * Shaping limits for one destination.
      *
      * @param maxConnections           concurrent connections
-     * @param maxMessagesPerConnection messages sent over one connection before it is closed (RSET in between)
+     * @param maxMessagesPerConnection messages sent over one connection before it is closed
      * @param messagesPerSecond        transactions started per second (0: unlimited)
      * @param messagesPerMinute        transactions started per minute (0: unlimited)
      */

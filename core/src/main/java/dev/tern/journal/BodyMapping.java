@@ -35,13 +35,22 @@ final class BodyMapping {
     private BodyMapping() {
     }
 
+    /** Streams a body of {@code file}, opening the file for this one read. */
     static void stream(Path file, long offset, long length, Consumer<ByteBuffer> consumer) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            stream(ch, file, offset, length, consumer);
+        }
+    }
+
+    /** Streams a body through {@code ch}, an open channel to {@code file}, which stays open. */
+    static void stream(FileChannel ch, Path file, long offset, long length, Consumer<ByteBuffer> consumer)
+            throws IOException {
         if (length == 0) {
             return;
         }
         ByteBuffer buf = length <= SMALL_BODY ? READS.acquire() : null;
         if (buf != null) {
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            try {
                 buf.limit((int) length);
                 while (buf.hasRemaining()) {
                     if (ch.read(buf, offset + buf.position()) < 0) {
@@ -55,8 +64,7 @@ final class BodyMapping {
             }
             return;
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
-             Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined()) {
             long done = 0;
             while (done < length) {
                 long n = Math.min(MAX_PIECE, length - done);

@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -43,16 +44,18 @@ public final class ChronicleJournal implements Journal {
     private final SingleChronicleQueue queue;
     private final JournalIndex index;
     private final JournalWriter writer;
+    private final OpenCycleFiles openCycleFiles;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private volatile boolean closed;
 
     private ChronicleJournal(Path dir, SingleChronicleQueue queue, JournalIndex index, JournalWriter writer,
-                             FileChannel lockChannel, FileLock lock) {
+                             OpenCycleFiles openCycleFiles, FileChannel lockChannel, FileLock lock) {
         this.dir = dir;
         this.queue = queue;
         this.index = index;
         this.writer = writer;
+        this.openCycleFiles = openCycleFiles;
         this.lockChannel = lockChannel;
         this.lock = lock;
     }
@@ -83,12 +86,13 @@ public final class ChronicleJournal implements Journal {
             queue = builder(dataDir, settings.rollInterval(), settings.maxRecordBytes(), clock).build();
             syncMetadata(dataDir);
             JournalIndex index = new JournalIndex();
-            JournalWriter writer = new JournalWriter(queue, dataDir, settings, index);
+            OpenCycleFiles openCycleFiles = new OpenCycleFiles();
+            JournalWriter writer = new JournalWriter(queue, dataDir, settings, index, openCycleFiles);
             Recovery.Result r = Recovery.replay(queue, index, writer::knownCycle);
             LOG.info("journal {} opened: {} records replayed, {} unreadable, {} messages pending", dataDir,
                     r.records(), r.skipped(), index.size());
             writer.start();
-            return new ChronicleJournal(dataDir, queue, index, writer, lockChannel, lock);
+            return new ChronicleJournal(dataDir, queue, index, writer, openCycleFiles, lockChannel, lock);
         } catch (JournalException e) {
             closeQuietly(queue, lockChannel);
             throw e;
@@ -194,20 +198,28 @@ public final class ChronicleJournal implements Journal {
 
     @Override
     public void readBody(long queueId, Consumer<ByteBuffer> consumer) throws JournalException {
-        readBody(index, queueId, consumer);
+        readBody(index, openCycleFiles, queueId, consumer);
     }
 
-    /** Shared with {@link JournalReader}. A compaction may move the body meanwhile: look it up again then. */
-    static void readBody(JournalIndex index, long queueId, Consumer<ByteBuffer> consumer) throws JournalException {
+    /**
+     * Shared with {@link JournalReader} ({@code files} null: each read opens the file). A compaction may move the body
+     * meanwhile: look it up again then.
+     */
+    static void readBody(JournalIndex index, OpenCycleFiles files, long queueId, Consumer<ByteBuffer> consumer)
+            throws JournalException {
         for (int attempt = 0; attempt < 3; attempt++) {
             JournalIndex.BodyLocation loc = index.location(queueId);
             if (loc == null) {
                 throw new JournalException("message " + queueId + " is not queued");
             }
             try {
-                BodyMapping.stream(loc.file(), loc.offset(), loc.length(), consumer);
+                if (files == null) {
+                    BodyMapping.stream(loc.file(), loc.offset(), loc.length(), consumer);
+                } else {
+                    BodyMapping.stream(files.channel(loc.file()), loc.file(), loc.offset(), loc.length(), consumer);
+                }
                 return;
-            } catch (NoSuchFileException e) {
+            } catch (NoSuchFileException | ClosedChannelException e) {
                 LOG.debug("body of {} moved during read, retrying", queueId);
             } catch (IOException e) {
                 throw new JournalException("cannot read message " + queueId + ": " + e, e);
@@ -241,6 +253,7 @@ public final class ChronicleJournal implements Journal {
         }
         closed = true;
         writer.close();
+        openCycleFiles.close();
         try {
             lock.release();
         } catch (IOException e) {

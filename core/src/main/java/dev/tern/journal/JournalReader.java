@@ -65,7 +65,7 @@ public final class JournalReader {
 
     /** Streams the stored body (trace header first), as {@link Journal#readBody} does. */
     public void readBody(long queueId, Consumer<ByteBuffer> consumer) throws JournalException {
-        ChronicleJournal.readBody(index, queueId, consumer);
+        ChronicleJournal.readBody(index, null, queueId, consumer);
     }
 
     /**

@@ -77,6 +77,8 @@ final class JournalWriter implements Runnable {
     private final Path dir;
     private final JournalSettings settings;
     private final JournalIndex index;
+    /** Delivery's read channels: a cycle file is forgotten there before it is deleted. */
+    private final OpenCycleFiles openCycleFiles;
     private final List<Consumer<QueuedMessage>> listeners = new CopyOnWriteArrayList<>();
     private final MpscUnboundedXaddArrayQueue<WriteRequest> requests = new MpscUnboundedXaddArrayQueue<>(1024);
     private final WriteRequest[] batch;
@@ -111,7 +113,9 @@ final class JournalWriter implements Runnable {
     private boolean finishedSincePlan = true;
     private long nextCompactNanos;
 
-    JournalWriter(SingleChronicleQueue queue, Path dir, JournalSettings settings, JournalIndex index) {
+    JournalWriter(SingleChronicleQueue queue, Path dir, JournalSettings settings, JournalIndex index,
+                  OpenCycleFiles openCycleFiles) {
+        this.openCycleFiles = openCycleFiles;
         this.queue = queue;
         this.dir = dir;
         this.settings = settings;
@@ -654,6 +658,7 @@ final class JournalWriter implements Runnable {
             }
             Path f = plan.files().get(i);
             if (f != null) {
+                openCycleFiles.forget(f);
                 Files.deleteIfExists(f);
             }
             cycleFiles.remove(c);
