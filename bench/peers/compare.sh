@@ -14,8 +14,8 @@
 #   WARMUP_TIME=0       seconds of unmeasured 1 KiB load (50 connections) every server gets before each measured
 #                       run, drained to the sink before measuring; CPU and end-to-end figures exclude it (JIT
 #                       warm-up: a fresh JVM spends ~12 CPU-seconds compiling in its first 100,000 messages)
-#   WARMUP=0            messages of the measured load generator's own run left out of its figures (warms the load
-#                       generator itself; the server's CPU figure includes them)
+#   WARMUP=0            1 KiB scenarios: messages of the measured load generator's own run left out of its
+#                       figures (warms the load generator itself; the server's CPU figure includes them)
 #   DURABILITY=sync     Tern's --durability
 #   POSTFIX_PROCESS_LIMIT=100       Postfix's default_process_limit (its stock value)
 #   FLAG_VARIANTS="defaults profile" FLAG_SCENARIOS=small   jvm-flags mode: flag sets (see tern_java_flags) and load
@@ -272,7 +272,7 @@ loadgen_json() { # loadgen_json RUN_DIR loadgen-args...
     local dir=$1
     shift
     run_waiting exec_tern_cli loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
-        --reply-timeout 120s --warmup "${WARMUP:-0}" -o "$dir/loadgen" "$@" >"$dir/loadgen.json" \
+        --reply-timeout 120s -o "$dir/loadgen" "$@" >"$dir/loadgen.json" \
         2>"$dir/loadgen.err" || true
     python3 - "$dir/loadgen.json" >"$dir/load.json" <<'EOF'
 import datetime, json, sys
@@ -309,10 +309,10 @@ warm_up() { # warm_up RUN_DIR
 }
 
 run_small() {
-    loadgen_json "$1" -s 1k -n "$(scaled 50000 100)" -c "$(scaled 50 2)" --pipelining
+    loadgen_json "$1" -s 1k -n "$(scaled 50000 100)" -c "$(scaled 50 2)" --pipelining --warmup "${WARMUP:-0}"
 }
 run_small-nopipe() {
-    loadgen_json "$1" -s 1k -n "$(scaled 50000 100)" -c "$(scaled 50 2)" --no-pipelining
+    loadgen_json "$1" -s 1k -n "$(scaled 50000 100)" -c "$(scaled 50 2)" --no-pipelining --warmup "${WARMUP:-0}"
 }
 run_medium() {
     loadgen_json "$1" -s 100k -n "$(scaled 5000 20)" -c "$(scaled 50 2)"

@@ -14,12 +14,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -97,7 +95,7 @@ public class JournalBenchmark {
         baseline = FileChannel.open(dir.resolve("baseline.log"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         baselineBody = ByteBuffer.allocateDirect(bodyBytes);
         baselineBody.put(content).flip();
-        baselineEnvelope = envelope(QueueId.next());
+        baselineEnvelope = JournalFixtures.envelope(QueueId.next());
     }
 
     @TearDown(Level.Trial)
@@ -111,25 +109,11 @@ public class JournalBenchmark {
             b.release();
         }
         baseline.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
-
-    private static Envelope envelope(long id) {
-        Envelope e = new Envelope();
-        e.begin(id, System.currentTimeMillis(), Envelope.utf8("192.0.2.1"), Envelope.utf8("client.example"));
-        ByteBuffer sender = ByteBuffer.wrap(Envelope.utf8("sender@example.org"));
-        ByteBuffer none = ByteBuffer.allocate(0);
-        e.sender(sender, 0, sender.limit());
-        e.mailParameters(-1, Envelope.BODY_8BITMIME, false, Envelope.RET_UNSPECIFIED, none, 0, 0);
-        ByteBuffer rcpt = ByteBuffer.wrap(Envelope.utf8("rcpt@example.com"));
-        e.addRecipient(rcpt, 0, rcpt.limit(), 0, none, 0, 0);
-        return e;
+        JournalFixtures.deleteTree(dir);
     }
 
     private void commitOne(MessageBody body) throws JournalException {
-        journal.commit(envelope(QueueId.next()), body);
+        journal.commit(JournalFixtures.envelope(QueueId.next()), body);
     }
 
     @Benchmark

@@ -4,7 +4,6 @@ import dev.tern.buffer.BufferPool;
 import dev.tern.config.JournalSettings;
 import dev.tern.journal.ChronicleJournal;
 import dev.tern.journal.JournalException;
-import dev.tern.message.Envelope;
 import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
 import java.io.IOException;
@@ -13,12 +12,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -107,25 +104,11 @@ public class LargeBodyJournalBenchmark {
         }
         baseline.close();
         appended.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
-
-    private static Envelope envelope(long id) {
-        Envelope e = new Envelope();
-        e.begin(id, System.currentTimeMillis(), Envelope.utf8("192.0.2.1"), Envelope.utf8("client.example"));
-        ByteBuffer sender = ByteBuffer.wrap(Envelope.utf8("sender@example.org"));
-        ByteBuffer none = ByteBuffer.allocate(0);
-        e.sender(sender, 0, sender.limit());
-        e.mailParameters(-1, Envelope.BODY_8BITMIME, false, Envelope.RET_UNSPECIFIED, none, 0, 0);
-        ByteBuffer rcpt = ByteBuffer.wrap(Envelope.utf8("rcpt@example.com"));
-        e.addRecipient(rcpt, 0, rcpt.limit(), 0, none, 0, 0);
-        return e;
+        JournalFixtures.deleteTree(dir);
     }
 
     private void commitOne(MessageBody body) throws JournalException {
-        journal.commit(envelope(QueueId.next()), body);
+        journal.commit(JournalFixtures.envelope(QueueId.next()), body);
     }
 
     @Benchmark
