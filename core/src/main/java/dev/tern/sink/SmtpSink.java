@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
 public final class SmtpSink implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpSink.class);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+    private static final Duration CLOSE_GRACE = Duration.ofMillis(200);
 
     private final SinkSettings settings;
     private final ServerSocketChannel server;
@@ -181,12 +182,18 @@ public final class SmtpSink implements AutoCloseable {
         } catch (IOException e) {
             LOG.debug("closing the sink's listening socket", e);
         }
+        // End of input first: a connection still writes the replies it owes (a 250 already counted), then sees the
+        // end and closes. Whatever has not finished within CLOSE_GRACE is closed outright.
         for (SocketChannel c : open) {
-            closeQuietly(c);
+            shutdownInputQuietly(c);
         }
         long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+        long grace = System.nanoTime() + CLOSE_GRACE.toNanos();
         try {
             acceptor.join(CLOSE_WAIT);
+            while (!open.isEmpty() && System.nanoTime() < grace) {
+                Thread.sleep(5);
+            }
             while (!open.isEmpty() && System.nanoTime() < deadline) {
                 for (SocketChannel c : open) {
                     closeQuietly(c);
@@ -305,6 +312,14 @@ public final class SmtpSink implements AutoCloseable {
             Thread.sleep(10);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void shutdownInputQuietly(SocketChannel channel) {
+        try {
+            channel.shutdownInput();
+        } catch (IOException e) {
+            closeQuietly(channel);
         }
     }
 
