@@ -6,6 +6,7 @@ import dev.tern.config.HostPort;
 import dev.tern.config.RelayConfig;
 import dev.tern.delivery.dkim.DkimSigner;
 import dev.tern.delivery.dkim.DkimSigningStream;
+import dev.tern.io.DeadlineSweeper;
 import dev.tern.journal.Journal;
 import dev.tern.journal.JournalException;
 import dev.tern.journal.Outcome;
@@ -14,6 +15,7 @@ import dev.tern.journal.QueuedMessage;
 import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
 import dev.tern.message.QueueId;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -80,7 +82,8 @@ public final class DeliveryEngine implements AutoCloseable {
                 System::currentTimeMillis));
         this.cache = new ConnectionCache(settings.idleTimeout().toMillis());
         this.hopLimiter = new HopLimiter(settings);
-        this.sweeper = new DeadlineSweeper(Math.max(20, Math.min(250, settings.commandTimeout().toMillis() / 4)));
+        this.sweeper = new DeadlineSweeper(
+                Duration.ofMillis(Math.max(20, Math.min(250, settings.commandTimeout().toMillis() / 4))));
         this.retry = new RetryPolicy(settings.retrySchedule(), settings.maxLifetime());
         this.dsn = new DsnBuilder(settings.heloName(), pool);
     }

@@ -2,6 +2,7 @@ package dev.tern.delivery;
 
 import dev.tern.buffer.BufferPool;
 import dev.tern.config.HostPort;
+import dev.tern.io.DeadlineSweeper;
 import dev.tern.journal.JournalException;
 import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * Blocking reads and writes are bounded by a deadline that a {@link DeadlineSweeper} enforces by closing the channel.
  * Ownership: the caller closes it ({@link #quit()} or {@link #abort()}).
  */
-final class OutboundConnection {
+final class OutboundConnection implements DeadlineSweeper.Expirable {
     private static final Logger LOG = LoggerFactory.getLogger(OutboundConnection.class);
     static final int COMMAND_BUFFER = 16 * 1024;
 
@@ -83,7 +84,7 @@ final class OutboundConnection {
             ch.socket().connect(new InetSocketAddress(hop.host(), hop.port()), (int) connectTimeoutMillis);
             ch.socket().setTcpNoDelay(true);
             c = new OutboundConnection(hop, ch, pool, sweeper, TimeUnit.MILLISECONDS.toNanos(commandTimeoutMillis));
-            sweeper.watch(c);
+            sweeper.register(c);
             c.handshake(heloName);
             return c;
         } catch (IOException | RuntimeException e) {
@@ -551,7 +552,7 @@ final class OutboundConnection {
     /** Closes at once. */
     void abort() {
         broken = true;
-        sweeper.forget(this);
+        sweeper.unregister(this);
         synchronized (this) {
             if (closed) {
                 return;
@@ -566,16 +567,20 @@ final class OutboundConnection {
         }
     }
 
-    /** Called by the sweeper: closes the channel if the current operation is overdue. */
-    void expireIfOverdue(long nowNanos) {
-        if (nowNanos - deadlineNanos > 0) {
-            LOG.info("timeout talking to {}: closing", hop);
-            broken = true;
-            try {
-                channel.close();
-            } catch (IOException e) {
-                LOG.debug("close of {} failed: {}", hop, e.toString());
-            }
+    @Override
+    public long deadlineNanos() {
+        return deadlineNanos;
+    }
+
+    /** Called by the sweeper once the current operation is overdue: closes the channel, which fails the worker. */
+    @Override
+    public void expire(long nowNanos) {
+        LOG.info("timeout talking to {}: closing", hop);
+        broken = true;
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("close of {} failed: {}", hop, e.toString());
         }
     }
 

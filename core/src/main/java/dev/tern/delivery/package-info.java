@@ -13,7 +13,7 @@
  *       (streaming dot-stuffing and CRLF normalisation into one pooled direct buffer).</li>
  *   <li>Shaping: per destination ({@code Destination}: connection limit, messages per connection, rate, back-off
  *       after a 421 or a run of 4xx) and per next-hop host ({@code HopLimiter}); idle connections wait in
- *       {@code ConnectionCache}; {@code DeadlineSweeper} enforces I/O timeouts.</li>
+ *       {@code ConnectionCache}; {@link dev.tern.io.DeadlineSweeper} enforces I/O timeouts.</li>
  *   <li>Outcomes: {@code RetryPolicy} (schedule and lifetime) and {@code DsnBuilder}; a DSN is committed to the
  *       journal before the BOUNCED outcome, so a crash can duplicate a DSN but never lose one.</li>
  *   <li>{@code dkim}: DKIM signing, applied to each message once before it is first sent.</li>

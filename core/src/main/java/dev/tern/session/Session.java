@@ -1,5 +1,6 @@
 package dev.tern.session;
 
+import dev.tern.io.DeadlineSweeper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;

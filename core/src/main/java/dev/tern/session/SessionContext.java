@@ -2,6 +2,7 @@ package dev.tern.session;
 
 import dev.tern.buffer.BufferPool;
 import dev.tern.config.SmtpSettings;
+import dev.tern.io.DeadlineSweeper;
 import dev.tern.journal.Journal;
 
 /**

@@ -4,6 +4,7 @@ import dev.tern.buffer.BufferPool;
 import dev.tern.config.HostPort;
 import dev.tern.config.RelayConfig;
 import dev.tern.config.SmtpSettings;
+import dev.tern.io.DeadlineSweeper;
 import dev.tern.journal.Journal;
 import java.io.IOException;
 import java.net.InetSocketAddress;

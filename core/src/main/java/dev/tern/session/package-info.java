@@ -3,7 +3,7 @@
  *
  * <p>Threads: one platform thread accepts ({@code Listener}); each admitted connection runs as a
  * {@code Session} on its own virtual thread, which blocks on socket reads and on the journal commit;
- * one platform thread ({@link dev.tern.session.DeadlineSweeper}) enforces timeouts, because a blocking socket read on
+ * one platform thread ({@link dev.tern.io.DeadlineSweeper}) enforces timeouts, because a blocking socket read on
  * a virtual thread ignores {@code SO_TIMEOUT}.
  *
  * <p>Memory: an idle session holds two small direct command buffers (input and replies) from a bounded

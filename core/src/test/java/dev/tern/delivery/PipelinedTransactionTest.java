@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tern.buffer.BufferPool;
 import dev.tern.config.HostPort;
+import dev.tern.io.DeadlineSweeper;
 import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
 import java.nio.ByteBuffer;
@@ -36,7 +37,7 @@ class PipelinedTransactionTest {
         sink = TestSink.start();
         sink.chunking = true;
         pool = new BufferPool(64 * 1024, 2, 8);
-        sweeper = new DeadlineSweeper(50);
+        sweeper = new DeadlineSweeper(Duration.ofMillis(50));
     }
 
     @AfterEach

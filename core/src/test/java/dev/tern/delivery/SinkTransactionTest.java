@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tern.buffer.BufferPool;
 import dev.tern.config.HostPort;
+import dev.tern.io.DeadlineSweeper;
 import dev.tern.sink.ReceivedMessage;
 import dev.tern.sink.SinkSettings;
 import dev.tern.sink.SmtpSink;
@@ -35,7 +36,7 @@ class SinkTransactionTest {
     @BeforeEach
     void setUp() {
         pool = new BufferPool(64 * 1024, 2, 8);
-        sweeper = new DeadlineSweeper(50);
+        sweeper = new DeadlineSweeper(Duration.ofMillis(50));
     }
 
     @AfterEach

@@ -1,4 +1,4 @@
-package dev.tern.session;
+package dev.tern.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

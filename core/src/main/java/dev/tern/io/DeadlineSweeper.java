@@ -1,4 +1,4 @@
-package dev.tern.session;
+package dev.tern.io;
 
 import java.time.Duration;
 import java.util.Set;
@@ -8,10 +8,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Enforces I/O deadlines for sessions. A blocking {@code SocketChannel} read on a virtual thread ignores
- * {@code SO_TIMEOUT} (JDK 25), so one platform thread scans the registered sessions every {@code period} and tells
- * each one whose deadline has passed ({@link Expirable#expire}); the session wakes its blocked read and answers
- * 421 4.4.2 (RFC 5321 4.5.3.2).
+ * Enforces I/O deadlines for connections served or driven by virtual threads. A blocking {@code SocketChannel} read
+ * on a virtual thread ignores {@code SO_TIMEOUT} (JDK 25), so one platform thread scans the registered connections
+ * every {@code period} and tells each one whose deadline has passed ({@link Expirable#expire}). An SMTP session wakes
+ * its blocked read and answers 421 4.4.2 (RFC 5321 4.5.3.2); an outbound connection closes, and its worker defers
+ * the recipients.
  *
  * <p>Threading: {@link #register}/{@link #unregister} from any thread; {@link Expirable#expire} is called on the
  * sweeper thread and must not block.
