@@ -61,6 +61,16 @@ class LoadgenCommandTest {
     }
 
     @Test
+    void rejectsADurationNotWrittenAsSettingsAreWithAUsageError() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = new CommandLine(new LoadgenCommand()).setErr(new java.io.PrintWriter(err))
+                .execute("-t", "127.0.0.1:25", "-d", "1.5m");
+
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("expected a duration like 500ms, 30s, 5m, 1h or 5d, got '1.5m'");
+    }
+
+    @Test
     void rejectsAnInvalidSizeWithAUsageError() {
         int exit = new CommandLine(new LoadgenCommand()).setErr(new java.io.PrintWriter(java.io.Writer.nullWriter()))
                 .execute("-t", "127.0.0.1:25", "-s", "huge");
