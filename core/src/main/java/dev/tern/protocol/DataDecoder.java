@@ -135,11 +135,7 @@ public final class DataDecoder {
                     lineLength = 0;
                     emit('.', out);
                     if (b == LF) {
-                        emit(CR, out);
-                        emit(LF, out);
-                        lineLength = 0;
-                        state = LINE_START;
-                        terminable = true;
+                        endLine(out);
                         p++;
                     } else {
                         bareLineEnding(out);
@@ -147,11 +143,7 @@ public final class DataDecoder {
                 }
                 case PENDING_CR -> {
                     if (b == LF) {
-                        emit(CR, out);
-                        emit(LF, out);
-                        lineLength = 0;
-                        state = LINE_START;
-                        terminable = true;
+                        endLine(out);
                         p++;
                     } else {
                         bareLineEnding(out); // the CR was bare; the octet is reread at a line start
@@ -208,6 +200,15 @@ public final class DataDecoder {
         output.count(n);
         output.copy(in, p, n, out);
         return q;
+    }
+
+    /** Writes the CRLF that ends a content line; the next octet starts a line where "." CRLF may terminate. */
+    private void endLine(ByteBuffer out) {
+        emit(CR, out);
+        emit(LF, out);
+        lineLength = 0;
+        state = LINE_START;
+        terminable = true;
     }
 
     /**
