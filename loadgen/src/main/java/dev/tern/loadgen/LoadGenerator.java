@@ -1,5 +1,6 @@
 package dev.tern.loadgen;
 
+import dev.tern.io.DeadlineSweeper;
 import dev.tern.sink.TernStamp;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -49,7 +50,8 @@ public final class LoadGenerator {
     private final AtomicLong tickets = new AtomicLong();
     private final BufferedWriter ids;
     private final PrintStream progress;
-    private final TimeoutWatchdog watchdog;
+    /** Enforces connect and reply timeouts of the workers' blocking sockets (see {@link SmtpClient}). */
+    private final DeadlineSweeper deadlines;
     private long startNanos;
     private long stopNanos;
     private long warmupEndNanos;
@@ -69,8 +71,11 @@ public final class LoadGenerator {
         } else {
             this.ids = null;
         }
-        this.watchdog = new TimeoutWatchdog(spec.replyTimeout().compareTo(spec.connectTimeout()) < 0
-                ? spec.replyTimeout() : spec.connectTimeout());
+        // Ten sweeps per shortest timeout, so a timeout fires at most 10% (and 100 ms) late.
+        Duration shortest = spec.replyTimeout().compareTo(spec.connectTimeout()) < 0
+                ? spec.replyTimeout() : spec.connectTimeout();
+        this.deadlines = new DeadlineSweeper(
+                Duration.ofNanos(Math.clamp(shortest.toNanos() / 10, 1_000_000L, 100_000_000L)));
     }
 
     /** Runs the load, printing progress to standard error when the spec asks for it. */
@@ -84,7 +89,7 @@ public final class LoadGenerator {
         try {
             return generator.execute();
         } finally {
-            generator.watchdog.close();
+            generator.deadlines.close();
             if (generator.ids != null) {
                 generator.ids.close();
             }
@@ -225,8 +230,8 @@ public final class LoadGenerator {
         return spec;
     }
 
-    TimeoutWatchdog watchdog() {
-        return watchdog;
+    DeadlineSweeper deadlines() {
+        return deadlines;
     }
 
     LoadStats stats() {

@@ -148,7 +148,7 @@ final class LoadWorker implements Runnable {
     private SmtpClient open(boolean measured) throws IOException {
         long t0 = System.nanoTime();
         SmtpClient c = SmtpClient.connectWatched(spec.target(), spec.connectTimeout(), spec.replyTimeout(),
-                run.watchdog(), SmtpClient.WORKER_READ, SmtpClient.WORKER_WRITE);
+                run.deadlines(), SmtpClient.WORKER_READ, SmtpClient.WORKER_WRITE);
         client = c;
         sentOnConnection = 0;
         stats.connections.increment();
@@ -373,7 +373,7 @@ final class LoadWorker implements Runnable {
     }
 
     private void retire(SmtpClient c) {
-        run.watchdog().forget(c);
+        run.deadlines().unregister(c);
         c.close();
     }
 

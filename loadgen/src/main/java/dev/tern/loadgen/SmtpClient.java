@@ -1,6 +1,7 @@
 package dev.tern.loadgen;
 
 import dev.tern.config.HostPort;
+import dev.tern.io.DeadlineSweeper;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,13 +19,13 @@ import java.time.Duration;
  * timeout also works on virtual threads.
  *
  * <p>A connection opened with {@link #connectWatched} has no socket timeouts, so its socket stays in blocking mode
- * and each read and write (on a platform thread) is one plain system call; a {@link TimeoutWatchdog} enforces its
- * connect and reply timeouts by calling {@link #expireIfPast(long)}.
+ * and each read and write (on a platform thread) is one plain system call; a {@link DeadlineSweeper} enforces its
+ * connect and reply timeouts by calling {@link #expire(long)}.
  *
- * <p>Not thread-safe: owned by one worker. {@link #close()} and {@link #expireIfPast(long)} may be called from
+ * <p>Not thread-safe: owned by one worker. {@link #close()} and {@link #expire(long)} may be called from
  * another thread to abort it.
  */
-final class SmtpClient implements AutoCloseable {
+final class SmtpClient implements AutoCloseable, DeadlineSweeper.Expirable {
     // RFC 5321 section 4.5.3.1.5: a reply line is at most 512 octets; longer ones are cut, not rejected.
     private static final int MAX_LINE = 1024;
     /** Buffer sizes of a connection that sends messages: replies are small, content goes out in big writes. */
@@ -34,7 +35,7 @@ final class SmtpClient implements AutoCloseable {
     static final int IDLE_READ = 512;
     static final int IDLE_WRITE = 128;
     private static final byte[] QUEUED_AS = "queued as ".getBytes(StandardCharsets.US_ASCII);
-    private static final long NO_DEADLINE = Long.MIN_VALUE;
+    private static final long NO_DEADLINE = Long.MAX_VALUE;
 
     private final Socket socket;
     private InputStream in;
@@ -48,9 +49,9 @@ final class SmtpClient implements AutoCloseable {
     private int lineLength;
     private boolean pipelining;
     private boolean chunking;
-    /** Reply timeout enforced by the watchdog (0: the socket's own SO_TIMEOUT does it). */
+    /** Reply timeout enforced by the sweeper (0: the socket's own SO_TIMEOUT does it). */
     private final long watchedTimeoutNanos;
-    /** nanoTime by which the current blocking call must end, or {@link #NO_DEADLINE}; read by the watchdog. */
+    /** nanoTime by which the current blocking call must end, or {@link #NO_DEADLINE}; read by the sweeper. */
     private volatile long deadline = NO_DEADLINE;
     private volatile boolean expired;
 
@@ -83,17 +84,17 @@ final class SmtpClient implements AutoCloseable {
     }
 
     /**
-     * Opens a TCP connection without socket timeouts and watched by {@code watchdog}, which closes it when the
+     * Opens a TCP connection without socket timeouts and registered with {@code sweeper}, which closes it when the
      * connect or a later read or write takes longer than its timeout (the caller then gets a
      * {@link SocketTimeoutException}). A connect with a timeout would switch the socket to non-blocking mode for
      * good, and every read would then cost a failed read and a poll. The caller reads the greeting, and calls
-     * {@link TimeoutWatchdog#forget} when it closes the connection.
+     * {@link DeadlineSweeper#unregister} when it closes the connection.
      */
     static SmtpClient connectWatched(HostPort target, Duration connectTimeout, Duration replyTimeout,
-                                     TimeoutWatchdog watchdog, int readSize, int writeSize) throws IOException {
+                                     DeadlineSweeper sweeper, int readSize, int writeSize) throws IOException {
         Socket socket = new Socket();
         SmtpClient c = new SmtpClient(socket, readSize, writeSize, replyTimeout.toNanos());
-        watchdog.watch(c);
+        sweeper.register(c);
         try {
             socket.setTcpNoDelay(true);
             c.deadline = System.nanoTime() + connectTimeout.toNanos();
@@ -103,11 +104,11 @@ final class SmtpClient implements AutoCloseable {
             c.out = socket.getOutputStream();
             return c;
         } catch (IOException e) {
-            watchdog.forget(c);
+            sweeper.unregister(c);
             socket.close();
             throw c.expired ? timedOut(e) : e;
         } catch (RuntimeException e) {
-            watchdog.forget(c);
+            sweeper.unregister(c);
             socket.close();
             throw e;
         }
@@ -232,18 +233,20 @@ final class SmtpClient implements AutoCloseable {
         }
     }
 
+    @Override
+    public long deadlineNanos() {
+        return deadline;
+    }
+
     /**
-     * Closes the connection if it is blocked in a connect, read or write whose deadline is before {@code now}
-     * (nanoTime); its owner then sees a {@link SocketTimeoutException}. Returns whether it did.
+     * Called by the sweeper once the connect, read or write under way has passed its deadline: closes the connection,
+     * and its owner sees a {@link SocketTimeoutException}.
      */
-    boolean expireIfPast(long now) {
-        long d = deadline;
-        if (d == NO_DEADLINE || now - d <= 0) {
-            return false;
-        }
+    @Override
+    public void expire(long now) {
         expired = true;
+        deadline = NO_DEADLINE; // once is enough
         close();
-        return true;
     }
 
     @Override
@@ -307,7 +310,7 @@ final class SmtpClient implements AutoCloseable {
         }
     }
 
-    /** Arms the watchdog's deadline for the blocking call about to be made (unless the socket times out itself). */
+    /** Arms the sweeper's deadline for the blocking call about to be made (unless the socket times out itself). */
     private void watchFor(long timeoutNanos) {
         if (timeoutNanos > 0) {
             deadline = System.nanoTime() + timeoutNanos;
