@@ -3,7 +3,6 @@ package dev.tern.sink;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HexFormat;
-import java.util.Locale;
 
 /**
  * The {@code X-Tern-Stamp} header the load generator puts on every message and the sink checks:
@@ -45,37 +44,10 @@ public record TernStamp(long epochMicros, byte[] sha256) {
     }
 
     /**
-     * Parses the value part of the header ({@code t=...; sha256=...}); the order of the two fields and the spacing
-     * around them do not matter. Returns {@code null} when either field is missing or malformed.
-     */
-    public static TernStamp parseValue(String value) {
-        long t = -1;
-        byte[] digest = null;
-        for (String part : value.split(";")) {
-            String p = part.trim();
-            int eq = p.indexOf('=');
-            if (eq <= 0) {
-                continue;
-            }
-            String key = p.substring(0, eq).trim().toLowerCase(Locale.ROOT);
-            String v = p.substring(eq + 1).trim();
-            try {
-                if (key.equals("t")) {
-                    t = Long.parseLong(v);
-                } else if (key.equals("sha256") && v.length() == 64) {
-                    digest = HEX.parseHex(v);
-                }
-            } catch (IllegalArgumentException e) {
-                return null;
-            }
-        }
-        return t < 0 || digest == null ? null : new TernStamp(t, digest);
-    }
-
-    /**
-     * {@link #parseValue(String)} over ASCII bytes, without allocating: the sink parses every message's stamp.
-     * Writes the digest into {@code sha256Out} (32 bytes) and returns the time, or -1 when the value is not a valid
-     * stamp (then {@code sha256Out} holds garbage).
+     * Parses the value part of the header ({@code t=...; sha256=...}) from ASCII bytes, without allocating: the sink
+     * parses every message's stamp. The order of the two fields and the spacing around them do not matter. Writes the
+     * digest into {@code sha256Out} (32 bytes) and returns the time, or -1 when either field is missing or malformed
+     * (then {@code sha256Out} holds garbage).
      */
     public static long parseValue(byte[] value, int from, int to, byte[] sha256Out) {
         long t = -1;
