@@ -155,6 +155,14 @@ sink_count() { # messages the sink has received so far
     echo "${n:-0}"
 }
 
+wait_for_sink() { # wait_for_sink N: until the sink has N messages, at most DRAIN_SECONDS
+    local i
+    for i in $(seq 1 $((DRAIN_SECONDS * 20))); do
+        [ "$(sink_count)" -ge "$1" ] && return 0
+        sleep 0.05
+    done
+}
+
 sink_integrity_failures() {
     local n
     n=$(grep -o 'integrity failures [0-9][0-9]*' "$SINK_LOG" 2>/dev/null | tail -1 | awk '{print $3}')
@@ -293,17 +301,14 @@ EOF
 # Unmeasured load before the measured run (WARMUP_TIME seconds), then a wait until the sink has it all, so the
 # measured run starts from an idle, warmed-up server with an empty queue behind it.
 warm_up() { # warm_up RUN_DIR
-    local acked i
+    local acked
     [ "${WARMUP_TIME:-0}" != 0 ] || return 0
     run_waiting exec_tern_cli loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
         --reply-timeout 120s -s 1k -c 50 --pipelining --duration "${WARMUP_TIME}s" \
         >"$1/warmup.json" 2>"$1/warmup.err" || true
     acked=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['messages']['acknowledged'])" \
         "$1/warmup.json" 2>/dev/null || echo 0)
-    for i in $(seq 1 $((DRAIN_SECONDS * 20))); do
-        [ "$(sink_count)" -ge "$acked" ] && break
-        sleep 0.05
-    done
+    wait_for_sink "$acked"
     sleep 0.2   # the sink's stats line lags by up to its 100 ms interval
     log "warm-up: $acked messages in ${WARMUP_TIME}s, $(sink_count) at the sink"
 }
@@ -345,7 +350,7 @@ print(json.dumps({'started_epoch': s, 'acknowledged': n, 'accepted_mps': n/(e-s)
 # ---------------------------------------------------------------------------------------------------------------
 # One run: fresh sink and server, load, wait until the sink has every acknowledged message, measure, stop.
 one_run() { # one_run SERVER SCENARIO RUN_NUMBER [LABEL]
-    local server=$1 scenario=$2 run=$3 label=${4:-$1} dir acked cpu0 cpu1 hwm anon t0 t_load t_e2e i sunk0
+    local server=$1 scenario=$2 run=$3 label=${4:-$1} dir acked cpu0 cpu1 hwm anon t0 t_load t_e2e sunk0
     dir=$RESULTS/runs/$scenario/$label-$run
     mkdir -p "$dir"
     log "$scenario / $label / run $run"
@@ -363,10 +368,7 @@ one_run() { # one_run SERVER SCENARIO RUN_NUMBER [LABEL]
         "$dir/load.json")
     if [ "$scenario" = idle ]; then acked=0; fi
     # End to end: until the sink has seen every acknowledged message (bounded by DRAIN_SECONDS).
-    for i in $(seq 1 $((DRAIN_SECONDS * 20))); do
-        [ "$(sink_count)" -ge $((sunk0 + acked)) ] && break
-        sleep 0.05
-    done
+    wait_for_sink $((sunk0 + acked))
     t_e2e=$(date +%s.%N)
     sleep 0.2   # the sink's stats line lags by up to its 100 ms interval
     cpu1=$(python3 "$HERE/procstats.py" cpu "$SERVER_PID")
