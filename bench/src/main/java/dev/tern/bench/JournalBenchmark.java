@@ -3,7 +3,6 @@ package dev.tern.bench;
 import dev.tern.buffer.BufferPool;
 import dev.tern.config.JournalSettings;
 import dev.tern.journal.ChronicleJournal;
-import dev.tern.journal.JournalException;
 import dev.tern.journal.JournalStats;
 import dev.tern.message.Envelope;
 import dev.tern.message.MessageBody;
@@ -112,26 +111,13 @@ public class JournalBenchmark {
         JournalFixtures.deleteTree(dir);
     }
 
-    private void commitOne(MessageBody body) throws JournalException {
-        journal.commit(JournalFixtures.envelope(QueueId.next()), body);
-    }
-
     @Benchmark
     public void chronicleGroupCommit() throws Exception {
         if (batch == 1) {
-            commitOne(bodies[0]);
+            JournalFixtures.commitOne(journal, bodies[0]);
             return;
         }
-        for (int i = 0; i < batch; i++) {
-            MessageBody body = bodies[i];
-            pendingCommits[i] = threads.submit(() -> {
-                commitOne(body);
-                return null;
-            });
-        }
-        for (int i = 0; i < batch; i++) {
-            pendingCommits[i].get();
-        }
+        JournalFixtures.commitConcurrently(journal, threads, bodies, batch, pendingCommits);
     }
 
     @Benchmark

@@ -1,14 +1,20 @@
 package dev.tern.bench;
 
+import dev.tern.journal.Journal;
+import dev.tern.journal.JournalException;
 import dev.tern.message.Envelope;
+import dev.tern.message.MessageBody;
+import dev.tern.message.QueueId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
-/** What the journal benchmarks share: a one-recipient envelope like the relay's, and removing the scratch dir. */
+/** What the journal benchmarks share: envelopes like the relay's, concurrent commits, removing the scratch dir. */
 final class JournalFixtures {
     private JournalFixtures() {
     }
@@ -24,6 +30,29 @@ final class JournalFixtures {
         ByteBuffer rcpt = ByteBuffer.wrap(Envelope.utf8("rcpt@example.com"));
         e.addRecipient(rcpt, 0, rcpt.limit(), 0, none, 0, 0);
         return e;
+    }
+
+    /**
+     * Commits {@code bodies[0, batch)} from {@code threads}, all at once as concurrent sessions would (so they share
+     * group commits), and waits for every one; {@code pending} holds at least {@code batch} slots.
+     */
+    static void commitConcurrently(Journal journal, ExecutorService threads, MessageBody[] bodies, int batch,
+                                   Future<?>[] pending) throws Exception {
+        for (int i = 0; i < batch; i++) {
+            MessageBody body = bodies[i];
+            pending[i] = threads.submit(() -> {
+                commitOne(journal, body);
+                return null;
+            });
+        }
+        for (int i = 0; i < batch; i++) {
+            pending[i].get();
+        }
+    }
+
+    /** Commits one message with {@code body} under a fresh queue id, on the calling thread. */
+    static void commitOne(Journal journal, MessageBody body) throws JournalException {
+        journal.commit(envelope(QueueId.next()), body);
     }
 
     /** Deletes {@code dir} and everything below it. */

@@ -3,9 +3,7 @@ package dev.tern.bench;
 import dev.tern.buffer.BufferPool;
 import dev.tern.config.JournalSettings;
 import dev.tern.journal.ChronicleJournal;
-import dev.tern.journal.JournalException;
 import dev.tern.message.MessageBody;
-import dev.tern.message.QueueId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -107,22 +105,9 @@ public class LargeBodyJournalBenchmark {
         JournalFixtures.deleteTree(dir);
     }
 
-    private void commitOne(MessageBody body) throws JournalException {
-        journal.commit(JournalFixtures.envelope(QueueId.next()), body);
-    }
-
     @Benchmark
     public void chronicleGroupCommit() throws Exception {
-        for (int i = 0; i < batch; i++) {
-            MessageBody body = bodies[i];
-            pending[i] = threads.submit(() -> {
-                commitOne(body);
-                return null;
-            });
-        }
-        for (int i = 0; i < batch; i++) {
-            pending[i].get();
-        }
+        JournalFixtures.commitConcurrently(journal, threads, bodies, batch, pending);
     }
 
     /** Overwrites its file from the start at the limit: after the first lap every page is cached and allocated. */
