@@ -515,15 +515,24 @@ class DeliveryEngineTest {
         assertThat(sink.rsets.get()).isZero();
     }
 
-    @Test
-    void sendsWaitingMessagesInPipelinedBatchesOverOneConnection() throws Exception {
+    /**
+     * Thirty messages queued for one next hop that allows one connection and offers CHUNKING; its first reply is slow,
+     * so the others are waiting when the first transaction ends. Returns their ids.
+     */
+    private List<Long> startWithThirtyQueuedBehindASlowFirstTransaction() throws Exception {
         sink.chunking = true;
-        sink.replyDelayMillis = 20; // the first transaction is slow: the others are waiting when it ends
+        sink.replyDelayMillis = 20;
         List<Long> ids = new java.util.ArrayList<>();
         for (int i = 0; i < 30; i++) {
             ids.add(journal.submit("a@sender.test", List.of("b" + i + "@rcpt.test"), MESSAGE));
         }
         start(settings().withLimits(new DeliverySettings.Limits(1, 100, 0, 0), Map.of()));
+        return ids;
+    }
+
+    @Test
+    void sendsWaitingMessagesInPipelinedBatchesOverOneConnection() throws Exception {
+        List<Long> ids = startWithThirtyQueuedBehindASlowFirstTransaction();
 
         List<TestSink.Received> got = sink.take(30, WAIT);
 
@@ -540,13 +549,7 @@ class DeliveryEngineTest {
 
     @Test
     void journalsTheOutcomesOfABatchInOneRecord() throws Exception {
-        sink.chunking = true;
-        sink.replyDelayMillis = 20; // the first transaction is slow: the others are waiting when it ends
-        List<Long> ids = new java.util.ArrayList<>();
-        for (int i = 0; i < 30; i++) {
-            ids.add(journal.submit("a@sender.test", List.of("b" + i + "@rcpt.test"), MESSAGE));
-        }
-        start(settings().withLimits(new DeliverySettings.Limits(1, 100, 0, 0), Map.of()));
+        List<Long> ids = startWithThirtyQueuedBehindASlowFirstTransaction();
 
         for (long id : ids) {
             assertThat(journal.awaitFinal(id, WAIT)).isTrue();
