@@ -393,19 +393,24 @@ final class JournalWriter implements Runnable {
 
     private static void zeroQuietly(FileChannel ch, long at, long length) {
         try {
-            long end = at + length;
-            while (at < end) {
-                ByteBuffer z = ZEROS.duplicate();
-                z.limit((int) Math.min(z.capacity(), end - at));
-                int n = ch.write(z, at);
-                if (n <= 0) {
-                    break;
-                }
-                at += n;
-            }
+            writeZeros(ch, at, at + length);
         } catch (IOException e) {
             LOG.warn("journal: clearing a failed body write failed: {}", e.toString());
         }
+    }
+
+    /** Writes zeros over {@code [at, end)} of {@code ch}; returns the position reached (short if a write stalls). */
+    private static long writeZeros(FileChannel ch, long at, long end) throws IOException {
+        while (at < end) {
+            ByteBuffer z = ZEROS.duplicate();
+            z.limit((int) Math.min(z.capacity(), end - at));
+            int n = ch.write(z, at);
+            if (n <= 0) {
+                break;
+            }
+            at += n;
+        }
+        return at;
     }
 
     /** The writer's channel of the appender's current cycle file, opened on first use. */
@@ -569,16 +574,7 @@ final class JournalWriter implements Runnable {
             }
             long at = Math.max(zeroedUpTo, (pos + 2 * 4096) & ~4095L);
             long to = Math.min(pos + PREZERO_WINDOW, ch.size());
-            while (at < to) {
-                ByteBuffer z = ZEROS.duplicate();
-                z.limit((int) Math.min(z.capacity(), to - at));
-                int n = ch.write(z, at);
-                if (n <= 0) {
-                    break;
-                }
-                at += n;
-            }
-            zeroedUpTo = Math.max(zeroedUpTo, at);
+            zeroedUpTo = Math.max(zeroedUpTo, writeZeros(ch, at, to));
         } catch (IOException | RuntimeException e) {
             LOG.debug("journal prezero skipped: {}", e.toString());
             prezeroBackoffUntil = System.nanoTime() + COMPACT_RETRY_NANOS;
