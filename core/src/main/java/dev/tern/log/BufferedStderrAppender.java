@@ -17,8 +17,10 @@ import java.time.Duration;
  * flushes {@code System.err} for each line, one {@code write(2)} per line; at thousands of messages a second that
  * was about a tenth of the relay's CPU. A line reaches the terminal or the log file at most one interval late.
  *
- * <p>Threading: lines are written under the appender's stream lock (by the async appender's worker in Tern's
- * configuration); the flusher is one daemon platform thread that takes the same lock.
+ * <p>Threading: the logging thread lays out its line and copies it into the buffer under the appender's stream lock;
+ * the flusher is one daemon platform thread that takes the same lock. No asynchronous hand-off in front of it: a
+ * queue to a worker thread woke that worker for almost every line at moderate load, and cost more CPU (about 3% of
+ * the relay's at 6,800 msgs/s) than laying the line out where it is logged.
  */
 public final class BufferedStderrAppender<E> extends OutputStreamAppender<E> {
 
