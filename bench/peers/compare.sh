@@ -8,7 +8,9 @@
 # Environment (all optional):
 #   SCALE=1             multiplies every message and connection count (idle sessions included)
 #   RUNS=3              runs per server and scenario; the table shows medians
-#   SERVERS="tern postfix haraka"   SCENARIOS="small smtp-source small-nopipe medium large idle"
+#   SERVERS="tern postfix haraka"   SCENARIOS="small halfpeak smtp-source small-nopipe medium large idle"
+#                       (halfpeak: open loop at half of each server's small-scenario median; runs after small)
+#   HALFPEAK_RATE=      halfpeak's rate for every server instead (msgs/s), when small is not in the run
 #   WORK=target/peers-work          scratch (queues, logs, Haraka install); RESULTS=$WORK/results/<time>
 #   WRITE_DOCS=1 (full run) / 0     write the report into docs/benchmarks.md (or docs/tuning.md for jvm-flags)
 #   WARMUP_TIME=0       seconds of unmeasured 1 KiB load (50 connections) every server gets before each measured
@@ -29,7 +31,7 @@ MODE=${1:-compare}
 SCALE=${SCALE:-1}
 RUNS=${RUNS:-3}
 SERVERS=${SERVERS:-tern postfix haraka}
-SCENARIOS=${SCENARIOS:-small smtp-source small-nopipe medium large idle}
+SCENARIOS=${SCENARIOS:-small halfpeak smtp-source small-nopipe medium large idle}
 DURABILITY=${DURABILITY:-sync}
 WORK=${WORK:-$ROOT/target/peers-work}  # under target/: ./tern ignores it when checking for a stale build
 RESULTS=${RESULTS:-$WORK/results/$(date -u +%Y%m%dT%H%M%SZ)-$MODE}
@@ -175,6 +177,7 @@ sink_integrity_failures() {
 SERVER_PORT=""
 SERVER_PID=""
 SERVER_DURABILITY=""
+CURRENT_LABEL=""   # the server's label in results.jsonl: tern, postfix, haraka, tern-<flags>
 
 # JVM flag sets for Tern. profile: all of core/jvm.options (what ./tern uses); defaults: only its required part
 # (above the "# --- tuning profile" line), the JVM choosing everything else; the others: required + one candidate.
@@ -202,6 +205,9 @@ tern_java_flags() {
     esac
 }
 
+# halfpeak records the relay with JFR: the JDK's default settings (about 1% overhead) plus every fdatasync.
+TERN_JFR=""
+JFR_SETTINGS="settings=default,jdk.FileForce#threshold=0ms,jdk.FileForce#stackTrace=false"
 start_tern() {
     local dir=$1
     SERVER_PORT=$(free_port)
@@ -211,8 +217,8 @@ start_tern() {
     # The launcher's java command, with the flags under test instead of the whole profile (see jvm-flags mode).
     # 50 connections to the next hop, as configured for Postfix (both default to 20).
     # shellcheck disable=SC2046
-    "$JAVA_HOME/bin/java" $(tern_java_flags) -cp "$ROOT/loadgen/target/classes:$ROOT/loadgen/target/lib/*" \
-        dev.tern.cli.Main relay --listen "127.0.0.1:$SERVER_PORT" --data-dir "$data" \
+    "$JAVA_HOME/bin/java" $(tern_java_flags) ${TERN_JFR:+"-XX:StartFlightRecording=filename=$TERN_JFR,$JFR_SETTINGS"} \
+        -cp "$ROOT/loadgen/target/classes:$ROOT/loadgen/target/lib/*" dev.tern.cli.Main relay --listen "127.0.0.1:$SERVER_PORT" --data-dir "$data" \
         --smarthost "127.0.0.1:$SINK_PORT" --durability "$DURABILITY" \
         --destination-limits "connections=50 per-connection=100 per-second=0 per-minute=0" \
         >"$dir/server.log" 2>&1 &
@@ -294,7 +300,8 @@ m = r["messages"]
 print(json.dumps({"started_epoch": started, "acknowledged": m["acknowledged"], "started": m["started"],
                   "tempfailed": m["tempfailed"], "rejected": m["rejected"],
                   "errors": m["failed_by_error"], "accepted_mps": r["messages_per_second"],
-                  "p50_ms": eod["p50"], "p99_ms": eod["p99"]}))
+                  "p50_ms": eod["p50"], "p99_ms": eod["p99"], "p90_ms": eod["p90"], "p999_ms": eod["p999"],
+                  "mail_p99_ms": r["latency_ms"]["mail"]["p99"], "rate": r["spec"]["rate"]}))
 EOF
 }
 
@@ -319,6 +326,61 @@ run_small() {
 run_small-nopipe() {
     loadgen_json "$1" -s 1k -n "$(scaled 50000 100)" -c "$(scaled 50 2)" --no-pipelining --warmup "${WARMUP:-0}"
 }
+# Open loop at half of this server's own peak: the median accepted rate of its small runs earlier in this run.
+# Latency counts from each message's due time (coordinated omission corrected); about 15 s of load.
+run_halfpeak() {
+    local rate
+    rate=${HALFPEAK_RATE:-$(python3 - "$RESULTS/results.jsonl" "$CURRENT_LABEL" <<'EOF'
+import json, statistics, sys
+try:
+    rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+except OSError:
+    rows = []
+rates = [r["accepted_mps"] for r in rows if r["scenario"] == "small" and r["server"] == sys.argv[2]
+         and isinstance(r.get("accepted_mps"), (int, float))]
+print(round(statistics.median(rates) / 2) if rates else "")
+EOF
+)}
+    if [ -z "$rate" ]; then
+        echo '{"error": "no small-scenario rate in this run to halve (run small first, or set HALFPEAK_RATE)"}' \
+            >"$1/load.json"
+        return 0
+    fi
+    loadgen_json "$1" -s 1k -c "$(scaled 50 2)" --pipelining --rate "$rate" --warmup-time 1500ms \
+        -n "$(python3 -c "import sys; print(max(200, round(float(sys.argv[1]) * 16.5 * float(sys.argv[2]))))" \
+            "$rate" "$SCALE")"
+}
+
+# What the relay's JFR recording (halfpeak) shows for the measured load, from the load generator's start on:
+# fdatasync durations and GC pauses, added to RUN_DIR/load.json.
+add_jfr_summary() { # add_jfr_summary RUN_DIR
+    local dir=$1
+    [ -s "$dir/relay.jfr" ] || return 0
+    "$JAVA_HOME/bin/jfr" print --json --events jdk.FileForce,jdk.GCPhasePause "$dir/relay.jfr" \
+        >"$dir/relay-jfr.json" 2>"$dir/relay-jfr.err" || return 0
+    python3 - "$dir/load.json" "$dir/relay-jfr.json" >"$dir/load.json.new" <<'EOF' && mv "$dir/load.json.new" "$dir/load.json"
+import datetime, json, re, sys
+load = json.load(open(sys.argv[1]))
+events = json.load(open(sys.argv[2]))["recording"]["events"]
+since = load.get("started_epoch") or 0
+def ms(iso):  # ISO-8601 durations as jfr prints them: PT0.000198S, PT1M2.5S
+    m = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?", iso)
+    return ((int(m[1] or 0) * 60 + int(m[2] or 0)) * 60 + float(m[3] or 0)) * 1000 if m else 0.0
+def at(iso):  # 2026-11-25T21:45:05.041222179Z, to microseconds
+    return datetime.datetime.fromisoformat(iso[:26].rstrip("Z") + "+00:00").timestamp()
+fsync = sorted(ms(e["values"]["duration"]) for e in events
+               if e["type"] == "jdk.FileForce" and at(e["values"]["startTime"]) >= since)
+gc = [ms(e["values"]["duration"]) for e in events
+      if e["type"] == "jdk.GCPhasePause" and at(e["values"]["startTime"]) >= since]
+q = lambda p: round(fsync[min(len(fsync) - 1, int(p * len(fsync)))], 3) if fsync else None
+load.update({"fsyncs": len(fsync), "fsync_p50_ms": q(0.5), "fsync_p99_ms": q(0.99), "fsync_p999_ms": q(0.999),
+             "gc_pauses": len(gc), "gc_pause_max_ms": round(max(gc), 2) if gc else 0,
+             "gc_pause_total_ms": round(sum(gc), 1)})
+print(json.dumps(load))
+EOF
+    rm -f "$dir/relay-jfr.json"
+}
+
 run_medium() {
     loadgen_json "$1" -s 100k -n "$(scaled 5000 20)" -c "$(scaled 50 2)"
 }
@@ -354,6 +416,8 @@ one_run() { # one_run SERVER SCENARIO RUN_NUMBER [LABEL]
     dir=$RESULTS/runs/$scenario/$label-$run
     mkdir -p "$dir"
     log "$scenario / $label / run $run"
+    CURRENT_LABEL=$label
+    TERN_JFR=$([ "$scenario" = halfpeak ] && echo "$dir/relay.jfr" || true)
     start_sink "$dir"
     "start_$server" "$dir"
     if [ "$scenario" != idle ]; then
@@ -376,6 +440,7 @@ one_run() { # one_run SERVER SCENARIO RUN_NUMBER [LABEL]
     anon=$(python3 "$HERE/procstats.py" anon "$SERVER_PID")
     "stop_$server"
     stop_pid "$SINK_PID"
+    add_jfr_summary "$dir"
     python3 - "$dir/load.json" >>"$RESULTS/results.jsonl" <<EOF
 import json, sys
 load = json.load(open(sys.argv[1]))

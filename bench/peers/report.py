@@ -17,6 +17,8 @@ import sys
 SCENARIOS = {
     "small": "1 KiB x {n:50000:100} messages, {n:50:2} connections, PIPELINING",
     "small-nopipe": "1 KiB x {n:50000:100} messages, {n:50:2} connections, no PIPELINING",
+    "halfpeak": "open loop at half of each server's own small median, 1 KiB, {n:50:2} connections, PIPELINING, "
+                "about 15 s; latency from each message's due time (coordinated omission corrected)",
     "medium": "100 KiB x {n:5000:20} messages, {n:50:2} connections",
     "large": "10 MiB x {n:20:2} messages, {n:10:2} connections",
     "smtp-source": "Postfix smtp-source: {n:20:2} sessions, {n:20000:100} x 1 KiB, a new connection per message",
@@ -88,7 +90,9 @@ def group(rows):
 
 def medians(runs):
     keys = ("accepted_mps", "e2e_mps", "p50_ms", "p99_ms", "cpu_s_per_1k", "peak_rss_mib", "anon_rss_mib_end",
-            "greeted", "probe_220_median_ms", "pss_held_kib", "pss_per_session_kib", "probes_unanswered", "connections")
+            "greeted", "probe_220_median_ms", "pss_held_kib", "pss_per_session_kib", "probes_unanswered", "connections",
+            "rate", "p90_ms", "p999_ms", "mail_p99_ms", "fsync_p50_ms", "fsync_p99_ms", "fsync_p999_ms", "fsyncs",
+            "gc_pauses", "gc_pause_max_ms")
     m = {k: median(runs, k) for k in keys}
     m["durability"] = runs[0].get("durability", "?")
     m["runs"] = len(runs)
@@ -124,6 +128,21 @@ def throughput_table(servers, base):
                          f"| {ratio(b['p99_ms'], m['p99_ms'])} | {ratio(b['cpu_s_per_1k'], m['cpu_s_per_1k'])} "
                          f"| {ratio(b['peak_rss_mib'], m['peak_rss_mib'])} "
                          f"| {ratio(b['anon_rss_mib_end'], m['anon_rss_mib_end'])} | | |")
+    return lines
+
+
+def latency_table(servers):
+    """halfpeak: each server at half of its own peak; latency percentiles, and the relay's JFR figures for Tern."""
+    lines = ["| server | durability | offered msgs/s | achieved msgs/s | p50 EOD ms | p90 | **p99** | p99.9 "
+             "| MAIL p99 ms | fdatasync p50 / p99 / p99.9 ms (JFR) | GC pauses (max ms) | runs |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
+    for name, m in servers.items():
+        jfr = (f"{fmt(m['fsync_p50_ms'], 3)} / {fmt(m['fsync_p99_ms'], 2)} / {fmt(m['fsync_p999_ms'], 2)} "
+               f"({fmt(m['fsyncs'])} syncs)" if m["fsyncs"] else "–")
+        gc = f"{fmt(m['gc_pauses'])} ({fmt(m['gc_pause_max_ms'], 1)})" if m["fsyncs"] else "–"
+        lines.append(f"| {name} | {m['durability']} | {fmt(m['rate'])} | {fmt(m['accepted_mps'])} "
+                     f"| {fmt(m['p50_ms'], 2)} | {fmt(m['p90_ms'], 2)} | **{fmt(m['p99_ms'], 2)}** "
+                     f"| {fmt(m['p999_ms'], 2)} | {fmt(m['mail_p99_ms'], 2)} | {jfr} | {gc} | {m['runs']} |")
     return lines
 
 
@@ -191,7 +210,12 @@ def render(rows, meta, mode):
         ms = {name: medians(runs) for name, runs in servers.items()}
         out.append(f"### {scenario}: {describe(scenario, scale_of(meta['command']))}")
         out.append("")
-        out.extend(idle_table(ms, base) if scenario == "idle" else throughput_table(ms, base))
+        if scenario == "idle":
+            out.extend(idle_table(ms, base))
+        elif scenario == "halfpeak":
+            out.extend(latency_table(ms))
+        else:
+            out.extend(throughput_table(ms, base))
         out.append("")
         if scenario == "large":
             out.extend(large_vs_disk(ms, disk))
@@ -201,7 +225,8 @@ def render(rows, meta, mode):
 def svg_chart(rows):
     """Grouped horizontal bars: median accepted msgs/s per throughput scenario and server."""
     colors = {"tern": "#2b6cb0", "postfix": "#c05621", "haraka": "#2f855a"}
-    groups = [(s, {n: medians(r) for n, r in servers.items()}) for s, servers in group(rows).items() if s != "idle"]
+    groups = [(s, {n: medians(r) for n, r in servers.items()}) for s, servers in group(rows).items()
+              if s not in ("idle", "halfpeak")]
     bar, gap, left, width = 16, 14, 150, 420
     height = sum(len(g) * bar + gap for _, g in groups) + 40
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" height="{height}" '

@@ -77,6 +77,17 @@ class ReportTest(unittest.TestCase):
         self.assertIn("- tern: 200 MiB/s of DATA: 20% of the synced 1 MiB writes over a preallocated file, "
                       "50% of the synced 10 MiB appends", text)
 
+    def test_halfpeak_table_shows_latency_and_the_relays_jfr_figures(self):
+        rows = [row("tern", "halfpeak", i, rate=5000, accepted_mps=4990, p50_ms=0.5, p90_ms=1.0, p99_ms=p99,
+                    p999_ms=9.0, mail_p99_ms=1.5, fsyncs=60000, fsync_p50_ms=0.2, fsync_p99_ms=1.6,
+                    fsync_p999_ms=4.5, gc_pauses=5, gc_pause_max_ms=9.5) for i, p99 in enumerate([3.0, 4.0, 5.0])]
+        rows.append(row("postfix", "halfpeak", 1, rate=300, accepted_mps=300, p50_ms=3.0, p90_ms=9.0, p99_ms=40.0,
+                        p999_ms=60.0, mail_p99_ms=20.0))
+        text = report.render(*report.load(self.write_results(rows)), "compare")
+        self.assertIn("| tern | d | 5,000 | 4,990 | 0.50 | 1.00 | **4.00** | 9.00 | 1.50 "
+                      "| 0.200 / 1.60 / 4.50 (60,000 syncs) | 5 (9.5) | 3 |", text)
+        self.assertIn("| postfix | d | 300 | 300 | 3.00 | 9.00 | **40.00** | 60.00 | 20.00 | – | – | 1 |", text)
+
     def test_scenario_counts_follow_the_scale(self):
         self.assertEqual(report.describe("large", 0.5), "10 MiB x 10 messages, 5 connections")
         self.assertEqual(report.describe("large", 0.01), "10 MiB x 2 messages, 2 connections")
