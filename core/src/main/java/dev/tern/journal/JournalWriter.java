@@ -93,7 +93,7 @@ final class JournalWriter implements Runnable {
     private final Map<Integer, FileChannel> channels = new HashMap<>();
     /** Cycle files by cycle, as the appender reported them. */
     private final Map<Integer, Path> cycleFiles = new HashMap<>();
-    /** Cycles whose channel was opened to write a body through, before their directory entry was made durable. */
+    /** Cycles whose channel is open but whose directory entry has not been synced yet ({@link #openChannel}). */
     private final Set<Integer> directoryUnsynced = new HashSet<>();
     /** Reused by {@link #writeBodyThrough}: the body's chunks as one gathering write, and their start positions. */
     private ByteBuffer[] gather = new ByteBuffer[16];
@@ -432,15 +432,21 @@ final class JournalWriter implements Runnable {
     /** The writer's channel of the appender's current cycle file, opened on first use. */
     private FileChannel channelForWrite(int cycle, ExcerptAppender app) throws JournalException {
         FileChannel ch = channels.get(cycle);
-        if (ch == null) {
-            try {
-                ch = FileChannel.open(fileOf(cycle, app), StandardOpenOption.WRITE);
-            } catch (IOException e) {
-                throw new JournalException("cannot open journal cycle file: " + e.getMessage(), e);
-            }
-            channels.put(cycle, ch);
-            directoryUnsynced.add(cycle);
+        if (ch != null) {
+            return ch;
         }
+        try {
+            return openChannel(cycle, fileOf(cycle, app));
+        } catch (IOException e) {
+            throw new JournalException("cannot open journal cycle file: " + e.getMessage(), e);
+        }
+    }
+
+    /** Opens the writer's channel of a cycle file; until its first sync, its directory entry counts as not durable. */
+    private FileChannel openChannel(int cycle, Path file) throws IOException {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE);
+        channels.put(cycle, ch);
+        directoryUnsynced.add(cycle);
         return ch;
     }
 
@@ -524,12 +530,10 @@ final class JournalWriter implements Runnable {
     private void makeDurable(List<Integer> cycles, boolean force) throws IOException {
         for (int c : cycles) {
             FileChannel ch = channels.get(c);
-            boolean fresh = directoryUnsynced.remove(c);
             if (ch == null) {
-                ch = FileChannel.open(cycleFiles.get(c), StandardOpenOption.WRITE);
-                channels.put(c, ch);
-                fresh = true;
+                ch = openChannel(c, cycleFiles.get(c));
             }
+            boolean fresh = directoryUnsynced.remove(c);
             if (force) {
                 ch.force(false);
                 if (fresh) {
