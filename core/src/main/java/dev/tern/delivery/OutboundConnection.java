@@ -147,7 +147,7 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
                 pipelinedChunks(attempts);
             } else {
                 for (Attempt a : attempts) {
-                    if (a.local != null || a.done) {
+                    if (a.local != null) {
                         continue;
                     }
                     if (closingReply != null) {
@@ -214,15 +214,7 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
             long writesBefore = writes;
             try {
                 transactions++;
-                a.reset = needsReset;
-                needsReset = true; // until a reply says this transaction ended cleanly
-                if (a.reset) {
-                    appendFixed(CommandEncoder.RSET);
-                }
-                appendMail(a.tx.envelope(), a.tx.length());
-                for (int rcpt : a.tx.recipients()) {
-                    appendRcpt(a.tx.envelope().recipients().get(rcpt));
-                }
+                a.reset = appendEnvelope(a.tx);
                 writeChunks(a.tx);
                 a.chunks = chunksUnanswered;
             } catch (JournalException e) {
@@ -277,16 +269,8 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
     private void pipelinedData(Attempt a) throws IOException, JournalException {
         MailTransaction tx = a.tx;
         SmtpReply[] out = a.out;
-        boolean reset = needsReset;
-        needsReset = true; // until a reply says this transaction ended cleanly
         commands.clear();
-        if (reset) {
-            appendFixed(CommandEncoder.RSET);
-        }
-        appendMail(tx.envelope(), tx.length());
-        for (int rcpt : tx.recipients()) {
-            appendRcpt(tx.envelope().recipients().get(rcpt));
-        }
+        boolean reset = appendEnvelope(tx);
         appendFixed(CommandEncoder.DATA);
         flush();
         if (reset) {
@@ -607,6 +591,23 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
 
     long idleSince() {
         return idleSinceNanos;
+    }
+
+    /**
+     * Appends the transaction's pipelined envelope: RSET when the server may still hold state from the last
+     * transaction, MAIL, and a RCPT per recipient. Returns whether RSET went first (its reply comes first).
+     */
+    private boolean appendEnvelope(MailTransaction tx) throws IOException {
+        boolean reset = needsReset;
+        needsReset = true; // until a reply says this transaction ended cleanly
+        if (reset) {
+            appendFixed(CommandEncoder.RSET);
+        }
+        appendMail(tx.envelope(), tx.length());
+        for (int rcpt : tx.recipients()) {
+            appendRcpt(tx.envelope().recipients().get(rcpt));
+        }
+        return reset;
     }
 
     /** Appends a fixed command line, writing out what is buffered first when there is no room. */
