@@ -564,7 +564,7 @@ public final class DeliveryEngine implements AutoCloseable {
         EnvelopeRecord env = st.job().message().envelope();
         for (Outcome o : st.outcomes()) {
             // One line per recipient and attempt, like Postfix's "status=" lines (operators trace mail by them);
-            // never any message content. The line is written by the logging thread, buffered (BufferedStderrAppender).
+            // never any message content. Laid out here and buffered, flushed every 100 ms (BufferedStderrAppender).
             LOG.info("{}: to=<{}>, relay={}, attempt={}, status={} ({})", QueueId.format(o.queueId()),
                     env.recipients().get(o.recipientIndex()).address(), st.hop() == null ? "none" : st.hop(),
                     st.job().attempts() + 1, o.kind(), o.detail());
