@@ -217,8 +217,10 @@ start_tern() {
     # The launcher's java command, with the flags under test instead of the whole profile (see jvm-flags mode).
     # 50 connections to the next hop, as configured for Postfix (both default to 20).
     # shellcheck disable=SC2046
-    "$JAVA_HOME/bin/java" $(tern_java_flags) ${TERN_JFR:+"-XX:StartFlightRecording=filename=$TERN_JFR,$JFR_SETTINGS"} \
-        -cp "$ROOT/loadgen/target/classes:$ROOT/loadgen/target/lib/*" dev.tern.cli.Main relay --listen "127.0.0.1:$SERVER_PORT" --data-dir "$data" \
+    "$JAVA_HOME/bin/java" $(tern_java_flags) \
+        ${TERN_JFR:+"-XX:StartFlightRecording=filename=$TERN_JFR,$JFR_SETTINGS"} \
+        -cp "$ROOT/loadgen/target/classes:$ROOT/loadgen/target/lib/*" dev.tern.cli.Main relay \
+        --listen "127.0.0.1:$SERVER_PORT" --data-dir "$data" \
         --smarthost "127.0.0.1:$SINK_PORT" --durability "$DURABILITY" \
         --destination-limits "connections=50 per-connection=100 per-second=0 per-minute=0" \
         >"$dir/server.log" 2>&1 &
@@ -282,12 +284,19 @@ stop_haraka() { stop_pid "$SERVER_PID"; }
 # ---------------------------------------------------------------------------------------------------------------
 # Scenarios. Each run_<scenario> RUN_DIR drives load at 127.0.0.1:SERVER_PORT and writes RUN_DIR/load.json with
 # at least: acknowledged, accepted_mps, p50_ms, p99_ms (end of data), or the idle-sessions figures.
+# The load generator against the server under test, its JSON report into OUT (stderr into OUT's .err); a failed
+# run leaves OUT short, which the readers of OUT report.
+run_loadgen() { # run_loadgen OUT loadgen-args...
+    local out=$1
+    shift
+    run_waiting exec_tern_cli loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
+        --reply-timeout 120s "$@" >"$out" 2>"${out%.json}.err" || true
+}
+
 loadgen_json() { # loadgen_json RUN_DIR loadgen-args...
     local dir=$1
     shift
-    run_waiting exec_tern_cli loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
-        --reply-timeout 120s -o "$dir/loadgen" "$@" >"$dir/loadgen.json" \
-        2>"$dir/loadgen.err" || true
+    run_loadgen "$dir/loadgen.json" -o "$dir/loadgen" "$@"
     python3 - "$dir/loadgen.json" >"$dir/load.json" <<'EOF'
 import datetime, json, sys
 try:
@@ -310,9 +319,7 @@ EOF
 warm_up() { # warm_up RUN_DIR
     local acked
     [ "${WARMUP_TIME:-0}" != 0 ] || return 0
-    run_waiting exec_tern_cli loadgen --target "127.0.0.1:$SERVER_PORT" --json --quiet --drain-timeout 60s \
-        --reply-timeout 120s -s 1k -c 50 --pipelining --duration "${WARMUP_TIME}s" \
-        >"$1/warmup.json" 2>"$1/warmup.err" || true
+    run_loadgen "$1/warmup.json" -s 1k -c 50 --pipelining --duration "${WARMUP_TIME}s"
     acked=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['messages']['acknowledged'])" \
         "$1/warmup.json" 2>/dev/null || echo 0)
     wait_for_sink "$acked"
