@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Message bodies by length, shared by all workers: 76-character lines of seeded random text, one line in sixteen
  * starting with a dot so the transparency procedure (RFC 5321 section 4.5.2) is exercised on every run. Each body
- * is built once with its dot-stuffed form and the SHA-256 the stamp carries; at most 128 MiB are cached, beyond
- * which bodies are built per message.
+ * is built once with its dot-stuffed form and the SHA-256 the stamp carries; once about 128 MiB are cached, further
+ * lengths are built per message.
  *
  * <p>Thread-safe; the bodies it returns are immutable by convention.
  */
@@ -48,18 +48,17 @@ final class BodyCache {
         if (cached != null) {
             return cached;
         }
-        Body built = build(length);
-        long size = built.raw().length + (long) built.dataSection().length;
-        if (cachedBytes.addAndGet(size) <= MAX_CACHED_BYTES) {
-            Body raced = cache.putIfAbsent(length, built);
-            if (raced != null) {
-                cachedBytes.addAndGet(-size);
-                return raced;
-            }
-        } else {
-            cachedBytes.addAndGet(-size);
+        long estimate = 2L * length + length / LINE + 8; // the raw body and its dot-stuffed DATA section
+        if (cachedBytes.get() + estimate > MAX_CACHED_BYTES) {
+            return build(length);
         }
-        return built;
+        // One build per length: workers that ask for a new length together wait for that build instead of each
+        // making its own copy (ten 10 MiB builds at once used to land in a large run's first second).
+        return cache.computeIfAbsent(length, l -> {
+            Body built = build(l);
+            cachedBytes.addAndGet(built.raw().length + (long) built.dataSection().length);
+            return built;
+        });
     }
 
     private Body build(int requested) {
