@@ -46,6 +46,8 @@ import org.slf4j.LoggerFactory;
  * <p>Bodies of {@link #WRITE_THROUGH_BYTES} or more bypass the mapping: the document's space is skipped in Chronicle
  * and the body is written into the file at that place with {@code writev} before the document is closed (see
  * {@link #writeBodyThrough}); smaller ones are copied into the mapping, into pages {@link #prezeroAhead} warmed.
+ * In idle time the writer also reads the file's unwritten stretch into the page cache ({@link #warmAhead}), so that
+ * a burst of large bodies is copied into pages that already exist.
  *
  * <p>Failures (disk full surfaces as {@link InternalError} from a SIGBUS on a mapped page, an unwritable or vanished
  * directory as an exception from Chronicle) fail only the request being written: its half document is rolled back,
@@ -77,6 +79,10 @@ final class JournalWriter implements Runnable {
      * see {@link #writeBodyThrough}. Below it one syscall per message costs more than the copy into pre-zeroed pages.
      */
     static final long WRITE_THROUGH_BYTES = 64L << 10;
+    /** How far past the append position idle time reads the cycle file into the page cache ({@link #warmAhead}). */
+    static final long WARM_AHEAD = 256L << 20;
+    /** Bytes per {@link #warmAhead} read: a system call per MiB costs little, and a request waits at most for one. */
+    private static final int WARM_READ = 1 << 20;
 
     private final SingleChronicleQueue queue;
     private final Path dir;
@@ -115,6 +121,10 @@ final class JournalWriter implements Runnable {
     /** {@link #lastAppendEnd} at the previous {@link #prezeroAhead}: how far appends moved since. */
     private long prezeroSeenPos;
     private long prezeroBackoffUntil;
+    /** {@link #warmAhead}'s cycle, how far it has read, and its buffer (allocated on first use). */
+    private int warmedCycle = Integer.MIN_VALUE;
+    private long warmedUpTo;
+    private ByteBuffer warmScratch;
 
     private int lastPlannedCycle = Integer.MIN_VALUE;
     private boolean finishedSincePlan = true;
@@ -208,8 +218,8 @@ final class JournalWriter implements Runnable {
                 parked = false;
                 if (requests.isEmpty()) { // woken by the timeout, not by a submitter: idle work
                     housekeeping();
-                    while (requests.isEmpty() && prezeroAhead()) {
-                        // fill the window while nobody waits
+                    while (requests.isEmpty() && (prezeroAhead() || warmAhead())) {
+                        // fill the windows while nobody waits
                     }
                 }
                 continue;
@@ -348,6 +358,11 @@ final class JournalWriter implements Runnable {
         placeAppended(m, app, bodyOffset, bodyLength);
         r.stored = m;
         r.cycle = m.cycle;
+        if (bodyLength >= WRITE_THROUGH_BYTES) {
+            // The body went in by writev, not through the mapping: prezeroAhead need not catch up on the stretch it
+            // jumped over (that would be thousands of page writes for a 10 MiB body).
+            prezeroSeenPos = lastAppendEnd;
+        }
     }
 
     /**
@@ -444,7 +459,7 @@ final class JournalWriter implements Runnable {
 
     /** Opens the writer's channel of a cycle file; until its first sync, its directory entry counts as not durable. */
     private FileChannel openChannel(int cycle, Path file) throws IOException {
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE);
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         channels.put(cycle, ch);
         directoryUnsynced.add(cycle);
         return ch;
@@ -608,6 +623,48 @@ final class JournalWriter implements Runnable {
             return zeroedUpTo == to && windowEnd - to >= PREZERO_STEP;
         } catch (IOException | RuntimeException e) {
             LOG.debug("journal prezero skipped: {}", e.toString());
+            prezeroBackoffUntil = System.nanoTime() + COMPACT_RETRY_NANOS;
+            return false;
+        }
+    }
+
+    /**
+     * In idle time only: reads the next {@link #WARM_READ} bytes of the current cycle file, up to {@link #WARM_AHEAD}
+     * past the append position, into the page cache. Past what Chronicle has written the file is a hole; reading it
+     * makes its pages as clean zero pages. A large body is copied into the file with {@code writev}
+     * ({@link #writeBodyThrough}), and into pages that do not exist yet that copy first allocates and zeroes each one:
+     * with 10 MiB messages that was most of the writer's time (perf: {@code copy_folio_from_iter_atomic}), and it
+     * happened while the sender waited. Reads change nothing in the file, never grow it (they stop at its end), and
+     * leave no dirty pages to write back. Best effort, like {@link #prezeroAhead}.
+     *
+     * @return whether there is more to read
+     */
+    private boolean warmAhead() {
+        if (lastAppendCycle == Integer.MIN_VALUE || System.nanoTime() - prezeroBackoffUntil < 0) {
+            return false;
+        }
+        FileChannel ch = channels.get(lastAppendCycle);
+        if (ch == null) {
+            return false;
+        }
+        try {
+            if (lastAppendCycle != warmedCycle) {
+                warmedCycle = lastAppendCycle;
+                warmedUpTo = 0;
+            }
+            long at = Math.max(warmedUpTo, lastAppendEnd);
+            long end = Math.min(lastAppendEnd + WARM_AHEAD, ch.size());
+            if (end - at < WARM_READ) {
+                return false;
+            }
+            if (warmScratch == null) {
+                warmScratch = ByteBuffer.allocateDirect(WARM_READ);
+            }
+            int n = ch.read(warmScratch.clear(), at);
+            warmedUpTo = at + Math.max(n, 0);
+            return n > 0;
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("journal page cache warming skipped: {}", e.toString());
             prezeroBackoffUntil = System.nanoTime() + COMPACT_RETRY_NANOS;
             return false;
         }
