@@ -199,6 +199,8 @@ tern_java_flags() {
         vt1) echo "$required -Djdk.virtualThreadScheduler.parallelism=1" ;;
         profile-vt1) echo "$(TERN_FLAGS=profile tern_java_flags | sed 's/-Djdk.virtualThreadScheduler.parallelism=[0-9]*//')" \
             "-Djdk.virtualThreadScheduler.parallelism=1" ;;
+        profile-mtt15) echo "$(TERN_FLAGS=profile tern_java_flags | sed 's/-XX:MaxTenuringThreshold=[0-9]*//')" \
+            "-XX:MaxTenuringThreshold=15" ;;
         profile-vt2) echo "$(TERN_FLAGS=profile tern_java_flags | sed 's/-Djdk.virtualThreadScheduler.parallelism=[0-9]*//')" \
             "-Djdk.virtualThreadScheduler.parallelism=2" ;;
         *) die "unknown JVM flag variant $TERN_FLAGS" ;;
