@@ -123,6 +123,7 @@ final class JournalWriter implements Runnable {
     private long zeroedUpTo;
     /** {@link #lastAppendEnd} at the previous {@link #prezeroAhead}: how far appends moved since. */
     private long prezeroSeenPos;
+    /** After a failed pre-zeroing or warming step (disk full, say), neither runs again before this time. */
     private long prezeroBackoffUntil;
     /** {@link #warmAhead}'s cycle, how far it has read, and its buffer (allocated on first use). */
     private int warmedCycle = Integer.MIN_VALUE;

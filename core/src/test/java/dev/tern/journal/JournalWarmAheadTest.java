@@ -50,7 +50,7 @@ class JournalWarmAheadTest {
             assertThat(loaded).as("pages of [24, 56) MiB resident after idle time").isTrue();
             assertThat(zeros(file, from, to)).as("the warmed stretch still holds only zeros").isTrue();
 
-            // The warmed pages take small records as before: each commits, and reads back intact.
+            // Small records then go into the warmed pages as into any others.
             for (int i = 1; i <= 50; i++) {
                 commit(j, i, 1024);
             }
