@@ -601,10 +601,7 @@ final class JournalWriter implements Runnable {
      * @return whether the window still has a gap after this call
      */
     private boolean prezeroAhead() {
-        if (lastAppendCycle == Integer.MIN_VALUE || System.nanoTime() - prezeroBackoffUntil < 0) {
-            return false;
-        }
-        FileChannel ch = channels.get(lastAppendCycle);
+        FileChannel ch = aheadChannel();
         if (ch == null) {
             return false;
         }
@@ -626,8 +623,7 @@ final class JournalWriter implements Runnable {
             zeroedUpTo = Math.max(zeroedUpTo, writeZeros(ch, at, to));
             return zeroedUpTo == to && windowEnd - to >= PREZERO_STEP;
         } catch (IOException | RuntimeException e) {
-            LOG.debug("journal prezero skipped: {}", e.toString());
-            prezeroBackoffUntil = System.nanoTime() + COMPACT_RETRY_NANOS;
+            backOffAhead("pre-zeroing", e);
             return false;
         }
     }
@@ -644,10 +640,7 @@ final class JournalWriter implements Runnable {
      * @return whether there is more to read
      */
     private boolean warmAhead() {
-        if (lastAppendCycle == Integer.MIN_VALUE || System.nanoTime() - prezeroBackoffUntil < 0) {
-            return false;
-        }
-        FileChannel ch = channels.get(lastAppendCycle);
+        FileChannel ch = aheadChannel();
         if (ch == null) {
             return false;
         }
@@ -668,10 +661,22 @@ final class JournalWriter implements Runnable {
             warmedUpTo = at + Math.max(n, 0);
             return n > 0;
         } catch (IOException | RuntimeException e) {
-            LOG.debug("journal page cache warming skipped: {}", e.toString());
-            prezeroBackoffUntil = System.nanoTime() + COMPACT_RETRY_NANOS;
+            backOffAhead("page cache warming", e);
             return false;
         }
+    }
+
+    /** The current cycle file's channel for {@link #prezeroAhead} and {@link #warmAhead}; null while backed off. */
+    private FileChannel aheadChannel() {
+        if (lastAppendCycle == Integer.MIN_VALUE || System.nanoTime() - prezeroBackoffUntil < 0) {
+            return null;
+        }
+        return channels.get(lastAppendCycle);
+    }
+
+    private void backOffAhead(String what, Exception e) {
+        LOG.debug("journal {} skipped: {}", what, e.toString());
+        prezeroBackoffUntil = System.nanoTime() + COMPACT_RETRY_NANOS;
     }
 
     private void housekeeping() {
