@@ -28,15 +28,7 @@ class ChronicleJournalTest {
     }
 
     private long commit(Journal j, byte[] content, String... rcpts) throws JournalException {
-        long id = QueueId.next();
-        Envelope e = TestMessages.envelope(id, "sender@example.org", rcpts);
-        MessageBody b = TestMessages.body(pool, content);
-        try {
-            j.commit(e, b);
-        } finally {
-            b.release();
-        }
-        return id;
+        return TestMessages.commit(j, pool, content, "sender@example.org", rcpts);
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tern.buffer.BufferPool;
 import dev.tern.config.JournalSettings;
-import dev.tern.message.Envelope;
 import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
 import java.io.IOException;
@@ -39,15 +38,7 @@ class CycleCompactionTest {
     }
 
     private long commit(Journal j, byte[] content) throws JournalException {
-        long id = QueueId.next();
-        Envelope e = TestMessages.envelope(id, "s@example.org", "r@example.com");
-        MessageBody b = TestMessages.body(pool, content);
-        try {
-            j.commit(e, b);
-        } finally {
-            b.release();
-        }
-        return id;
+        return TestMessages.commit(j, pool, content, "s@example.org", "r@example.com");
     }
 
     private List<String> cycleFiles() throws IOException {

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tern.buffer.BufferPool;
 import dev.tern.config.JournalSettings;
-import dev.tern.message.Envelope;
-import dev.tern.message.MessageBody;
-import dev.tern.message.QueueId;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
@@ -61,13 +58,7 @@ class JournalWarmAheadTest {
     }
 
     private void commit(Journal j, int i, int size) throws JournalException {
-        Envelope e = TestMessages.envelope(QueueId.next(), "sender@example.org", "r" + i + "@example.com");
-        MessageBody b = TestMessages.body(pool, TestMessages.content(i, size));
-        try {
-            j.commit(e, b);
-        } finally {
-            b.release();
-        }
+        TestMessages.commit(j, pool, TestMessages.content(i, size), "sender@example.org", "r" + i + "@example.com");
     }
 
     private Path cycleFile() throws IOException {

@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tern.buffer.BufferPool;
 import dev.tern.config.JournalSettings;
-import dev.tern.message.Envelope;
-import dev.tern.message.MessageBody;
-import dev.tern.message.QueueId;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,14 +48,9 @@ class JournalWriteBackTest {
         assertThat(pool.outstanding()).isZero();
     }
 
+    /** One at a time: each commit is its own batch and its own fdatasync. */
     private void commit(Journal j, int i, int size) throws JournalException {
-        Envelope e = TestMessages.envelope(QueueId.next(), "sender@example.org", "r" + i + "@example.com");
-        MessageBody b = TestMessages.body(pool, TestMessages.content(i, size));
-        try {
-            j.commit(e, b); // one at a time: each commit is its own batch and its own fdatasync
-        } finally {
-            b.release();
-        }
+        TestMessages.commit(j, pool, TestMessages.content(i, size), "sender@example.org", "r" + i + "@example.com");
     }
 
     /** The kernel's I/O counters of the block device holding {@code p}, or null when there is none. */

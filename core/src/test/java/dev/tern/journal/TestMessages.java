@@ -3,6 +3,7 @@ package dev.tern.journal;
 import dev.tern.buffer.BufferPool;
 import dev.tern.message.Envelope;
 import dev.tern.message.MessageBody;
+import dev.tern.message.QueueId;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,19 @@ final class TestMessages {
             e.addRecipient(a, 0, a.limit(), 0, none, 0, 0);
         }
         return e;
+    }
+
+    /** Commits one message of {@code content} under a fresh queue id, on the calling thread; returns the id. */
+    static long commit(Journal j, BufferPool pool, byte[] content, String sender, String... recipients)
+            throws JournalException {
+        long id = QueueId.next();
+        MessageBody b = body(pool, content);
+        try {
+            j.commit(envelope(id, sender, recipients), b);
+        } finally {
+            b.release();
+        }
+        return id;
     }
 
     /** A sealed body holding {@code content}, spread over the pool's chunks. */
