@@ -182,6 +182,10 @@ CURRENT_LABEL=""   # the server's label in results.jsonl: tern, postfix, haraka,
 # JVM flag sets for Tern. profile: all of core/jvm.options (what ./tern uses); defaults: only its required part
 # (above the "# --- tuning profile" line), the JVM choosing everything else; the others: required + one candidate.
 TERN_FLAGS=profile
+# The whole profile with any flag naming NAME dropped and FLAG added: a one-flag variant of core/jvm.options.
+profile_with() { # profile_with NAME FLAG
+    echo "$(TERN_FLAGS=profile tern_java_flags | tr ' ' '\n' | grep -v -- "$1" | tr '\n' ' ')" "$2"
+}
 tern_java_flags() {
     local required
     required=$(sed -n '1,/^# --- tuning profile/p' "$ROOT/core/jvm.options" | grep -v '^\s*#' | grep -v '^\s*$' \
@@ -197,12 +201,9 @@ tern_java_flags() {
         heap2g) echo "$required -Xms2g -Xmx2g -XX:MaxDirectMemorySize=1g" ;;
         vt2) echo "$required -Djdk.virtualThreadScheduler.parallelism=2" ;;
         vt1) echo "$required -Djdk.virtualThreadScheduler.parallelism=1" ;;
-        profile-vt1) echo "$(TERN_FLAGS=profile tern_java_flags | sed 's/-Djdk.virtualThreadScheduler.parallelism=[0-9]*//')" \
-            "-Djdk.virtualThreadScheduler.parallelism=1" ;;
-        profile-mtt15) echo "$(TERN_FLAGS=profile tern_java_flags | sed 's/-XX:MaxTenuringThreshold=[0-9]*//')" \
-            "-XX:MaxTenuringThreshold=15" ;;
-        profile-vt2) echo "$(TERN_FLAGS=profile tern_java_flags | sed 's/-Djdk.virtualThreadScheduler.parallelism=[0-9]*//')" \
-            "-Djdk.virtualThreadScheduler.parallelism=2" ;;
+        profile-vt1) profile_with 'jdk.virtualThreadScheduler.parallelism' -Djdk.virtualThreadScheduler.parallelism=1 ;;
+        profile-mtt15) profile_with 'MaxTenuringThreshold' -XX:MaxTenuringThreshold=15 ;;
+        profile-vt2) profile_with 'jdk.virtualThreadScheduler.parallelism' -Djdk.virtualThreadScheduler.parallelism=2 ;;
         *) die "unknown JVM flag variant $TERN_FLAGS" ;;
     esac
 }
