@@ -8,14 +8,16 @@
 # Environment (all optional):
 #   SCALE=1             multiplies every message and connection count (idle sessions included)
 #   RUNS=3              runs per server and scenario; the table shows medians
-#   SERVERS="tern postfix haraka"   SCENARIOS="small halfpeak smtp-source small-nopipe medium large idle"
+#   SERVERS="tern postfix haraka"   SCENARIOS="small halfpeak smtp-source smtp-source-connect small-nopipe medium
+#                       large idle"
 #                       (halfpeak: open loop at half of each server's small-scenario median; runs after small)
 #   HALFPEAK_RATE=      halfpeak's rate for every server instead (msgs/s), when small is not in the run
 #   WORK=target/peers-work          scratch (queues, logs, Haraka install); RESULTS=$WORK/results/<time>
 #   WRITE_DOCS=1 (full run) / 0     write the report into docs/benchmarks.md (or docs/tuning.md for jvm-flags)
-#   WARMUP_TIME=0       seconds of unmeasured 1 KiB load (50 connections) every server gets before each measured
-#                       run, drained to the sink before measuring; CPU and end-to-end figures exclude it (JIT
-#                       warm-up: a fresh JVM spends ~12 CPU-seconds compiling in its first 100,000 messages)
+#   WARMUP_TIME=0       seconds of unmeasured 1 KiB load (50 connections; pipelined unless the scenario is not) every
+#                       server gets before each measured run, drained to the sink before measuring; CPU and
+#                       end-to-end figures exclude it (JIT warm-up: a fresh JVM spends ~12 CPU-seconds compiling in
+#                       its first 100,000 messages)
 #   WARMUP=0            1 KiB scenarios: messages of the measured load generator's own run left out of its
 #                       figures (warms the load generator itself; the server's CPU figure includes them)
 #   DURABILITY=sync     Tern's --durability
@@ -31,7 +33,7 @@ MODE=${1:-compare}
 SCALE=${SCALE:-1}
 RUNS=${RUNS:-3}
 SERVERS=${SERVERS:-tern postfix haraka}
-SCENARIOS=${SCENARIOS:-small halfpeak smtp-source small-nopipe medium large idle}
+SCENARIOS=${SCENARIOS:-small halfpeak smtp-source smtp-source-connect small-nopipe medium large idle}
 DURABILITY=${DURABILITY:-sync}
 WORK=${WORK:-$ROOT/target/peers-work}  # under target/: ./tern ignores it when checking for a stale build
 RESULTS=${RESULTS:-$WORK/results/$(date -u +%Y%m%dT%H%M%SZ)-$MODE}
@@ -318,11 +320,14 @@ EOF
 }
 
 # Unmeasured load before the measured run (WARMUP_TIME seconds), then a wait until the sink has it all, so the
-# measured run starts from an idle, warmed-up server with an empty queue behind it.
-warm_up() { # warm_up RUN_DIR
-    local acked
+# measured run starts from an idle, warmed-up server with an empty queue behind it. The warm-up pipelines only
+# when the measured load does: a JIT warmed on pipelined batches recompiles the session's paths when the first
+# unpipelined commands arrive (uncommon traps, seen with -XX:+PrintCompilation), inside the measured run.
+warm_up() { # warm_up RUN_DIR SCENARIO
+    local acked pipelining=--pipelining
     [ "${WARMUP_TIME:-0}" != 0 ] || return 0
-    run_loadgen "$1/warmup.json" -s 1k -c 50 --pipelining --duration "${WARMUP_TIME}s"
+    case $2 in small-nopipe | smtp-source*) pipelining=--no-pipelining ;; esac
+    run_loadgen "$1/warmup.json" -s 1k -c 50 "$pipelining" --duration "${WARMUP_TIME}s"
     acked=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['messages']['acknowledged'])" \
         "$1/warmup.json" 2>/dev/null || echo 0)
     wait_for_sink "$acked"
@@ -405,20 +410,27 @@ run_idle() {
         --pid "$SERVER_PID" --open-deadline 30 >"$1/load.json" 2>"$1/idle.err" \
         || echo '{"error": "idle_sessions failed"}' >"$1/load.json"
 }
-run_smtp-source() {
-    local n sessions start end
+run_smtp-source() { # Postfix's generator as the issue describes it: 20 sessions, reused connections (-d)
+    smtp_source_json "$1" -d
+}
+run_smtp-source-connect() { # the same with a new connection per message (smtp-source's default)
+    smtp_source_json "$1"
+}
+smtp_source_json() { # smtp_source_json DIR [SMTP-SOURCE OPTION...]
+    local dir=$1 n sessions start end
+    shift
     n=$(scaled 20000 100)
     sessions=$(scaled 20 2)
     start=$(date +%s.%N)
-    # -s parallel sessions, -m messages, -l body bytes; a new connection per message (smtp-source's default).
-    run_waiting timeout 600 smtp-source -s "$sessions" -m "$n" -l 1024 -f load@smtp-source.tern.test \
+    # -s parallel sessions, -m messages, -l body bytes; no pipelining (smtp-source has none).
+    run_waiting timeout 600 smtp-source "$@" -s "$sessions" -m "$n" -l 1024 -f load@smtp-source.tern.test \
         -t rcpt@sink.tern.test \
-        127.0.0.1:"$SERVER_PORT" >"$1/smtp-source.log" 2>&1 || true
+        127.0.0.1:"$SERVER_PORT" >"$dir/smtp-source.log" 2>&1 || true
     end=$(date +%s.%N)
     python3 -c "import json,sys; n,s,e=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]);
 print(json.dumps({'started_epoch': s, 'acknowledged': n, 'accepted_mps': n/(e-s), 'p50_ms': None, 'p99_ms': None,
-                  'errors': int(sys.argv[4])}))" "$n" "$start" "$end" "$(grep -c . "$1/smtp-source.log" || true)" \
-        >"$1/load.json"
+                  'errors': int(sys.argv[4])}))" "$n" "$start" "$end" "$(grep -c . "$dir/smtp-source.log" || true)" \
+        >"$dir/load.json"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -433,7 +445,7 @@ one_run() { # one_run SERVER SCENARIO RUN_NUMBER [LABEL]
     start_sink "$dir"
     "start_$server" "$dir"
     if [ "$scenario" != idle ]; then
-        warm_up "$dir"
+        warm_up "$dir" "$scenario"
     fi
     sunk0=$(sink_count)
     cpu0=$(python3 "$HERE/procstats.py" cpu "$SERVER_PID")

@@ -21,7 +21,10 @@ SCENARIOS = {
                 "about 15 s; latency from each message's due time (coordinated omission corrected)",
     "medium": "100 KiB x {n:5000:20} messages, {n:50:2} connections",
     "large": "10 MiB x {n:20:2} messages, {n:10:2} connections",
-    "smtp-source": "Postfix smtp-source: {n:20:2} sessions, {n:20000:100} x 1 KiB, a new connection per message",
+    "smtp-source": "Postfix smtp-source: {n:20:2} sessions, {n:20000:100} x 1 KiB, connections reused (-d), "
+                   "a round trip per command",
+    "smtp-source-connect": "Postfix smtp-source: {n:20:2} sessions, {n:20000:100} x 1 KiB, a new connection per "
+                           "message",
     "idle": "{n:10000:10} mostly-idle sessions (220 + EHLO, then silence)",
 }
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
