@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tern vs Postfix vs Haraka in one run: the same load against each server in turn, relaying to the same sink.
 #
-#   bench/peers/compare.sh                 full run (3 runs per server and scenario, medians; < 30 min)
+#   bench/peers/compare.sh                 full run (3 runs per server and scenario, medians; ~50 min with WARMUP_TIME=15)
 #   SCALE=0.05 RUNS=1 bench/peers/compare.sh   smoke run (a minute or two)
 #   bench/peers/compare.sh jvm-flags       Tern only: JVM defaults vs core/jvm.options on the 1 KiB scenario
 #
