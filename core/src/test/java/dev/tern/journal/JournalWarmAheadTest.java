@@ -70,21 +70,23 @@ class JournalWarmAheadTest {
     }
 
     private static boolean resident(Path file, long from, long to) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, from, to - from);
-            return m.isLoaded();
-        }
+        return map(file, from, to).isLoaded();
     }
 
     private static boolean zeros(Path file, long from, long to) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, from, to - from);
-            while (m.remaining() >= Long.BYTES) {
-                if (m.getLong() != 0) {
-                    return false;
-                }
+        MappedByteBuffer m = map(file, from, to);
+        while (m.remaining() >= Long.BYTES) {
+            if (m.getLong() != 0) {
+                return false;
             }
-            return true;
+        }
+        return true;
+    }
+
+    /** A read-only mapping of {@code [from, to)} of the file; it stays valid after its channel is closed. */
+    private static MappedByteBuffer map(Path file, long from, long to) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return ch.map(FileChannel.MapMode.READ_ONLY, from, to - from);
         }
     }
 }
