@@ -25,6 +25,10 @@ class JournalWriteBackTest {
     @TempDir
     Path dir;
 
+    /** Fields of /sys/dev/block/MAJ:MIN/stat, from 0: write requests completed, sectors (512 bytes) written. */
+    private static final int WRITES_COMPLETED = 4;
+    private static final int SECTORS_WRITTEN = 6;
+
     private final BufferPool pool = new BufferPool(4096, 64, 64);
 
     @Test
@@ -37,16 +41,9 @@ class JournalWriteBackTest {
             for (int i = 0; i < 3000; i++) {
                 commit(j, i, 16 * 1024);
             }
-            long syncsBefore = j.stats().syncs();
-            long sectorsBefore = sectorsWritten(stat);
-            for (int i = 0; i < 500; i++) {
-                commit(j, i, 1024);
-            }
-            long syncs = j.stats().syncs() - syncsBefore;
-            long bytes = (sectorsWritten(stat) - sectorsBefore) * 512;
-            assertThat(syncs).isGreaterThanOrEqualTo(500);
+            double bytesPerSync = perSync(j, stat, SECTORS_WRITTEN, 500) * 512;
             // Measured 14 KiB per sync (record and index pages, the ext4 journal, pre-zeroing's own pages).
-            assertThat(bytes / syncs).as("bytes written to the disk per sync").isLessThan(32 * 1024);
+            assertThat(bytesPerSync).as("bytes written to the disk per sync").isLessThan(32 * 1024);
         }
         assertThat(pool.outstanding()).isZero();
     }
@@ -64,15 +61,7 @@ class JournalWriteBackTest {
             for (int i = 0; i < 200; i++) {
                 commit(j, i, 1024);
             }
-            long syncsBefore = j.stats().syncs();
-            long writesBefore = writesCompleted(stat);
-            for (int i = 0; i < 1000; i++) {
-                commit(j, i, 1024);
-            }
-            long syncs = j.stats().syncs() - syncsBefore;
-            long writes = writesCompleted(stat) - writesBefore;
-            assertThat(syncs).isGreaterThanOrEqualTo(1000);
-            double perSync = (double) writes / syncs;
+            double perSync = perSync(j, stat, WRITES_COMPLETED, 1000);
             double floor = bareWritesPerSync(stat);
             // Measured on ext4 (Linux 6.18): floor 2.0 (the data, the cache flush); the journal 3.1 (the pre-zeroed
             // pages' block allocation and its inode write add one), 4.0 while the writer asked for the file's size
@@ -92,13 +81,29 @@ class JournalWriteBackTest {
             }
             ch.force(false);
             ByteBuffer record = ByteBuffer.allocateDirect(1024);
-            long before = writesCompleted(stat);
+            long before = blockStat(stat, WRITES_COMPLETED);
             for (int i = 0; i < 1000; i++) {
                 ch.write(record.clear(), i * 1024L);
                 ch.force(false);
             }
-            return (writesCompleted(stat) - before) / 1000.0;
+            return (blockStat(stat, WRITES_COMPLETED) - before) / 1000.0;
         }
+    }
+
+    /**
+     * Commits {@code count} 1 KiB messages and returns how far field {@code field} of the block device's stat file
+     * moved per journal sync over them; each commit must have had its own sync.
+     */
+    private double perSync(ChronicleJournal j, Path stat, int field, int count) throws Exception {
+        long syncsBefore = j.stats().syncs();
+        long before = blockStat(stat, field);
+        for (int i = 0; i < count; i++) {
+            commit(j, i, 1024);
+        }
+        long syncs = j.stats().syncs() - syncsBefore;
+        long moved = blockStat(stat, field) - before;
+        assertThat(syncs).isGreaterThanOrEqualTo(count);
+        return (double) moved / syncs;
     }
 
     /** One at a time: each commit is its own batch and its own fdatasync. */
@@ -121,13 +126,8 @@ class JournalWriteBackTest {
         return major != 0 && Files.isReadable(stat) ? stat : null;
     }
 
-    /** Field 5 of the block device's stat file: write requests completed since boot. */
-    private static long writesCompleted(Path stat) throws IOException {
-        return Long.parseLong(Files.readString(stat).trim().split("\\s+")[4]);
-    }
-
-    /** Field 7 of the block device's stat file: sectors (512 bytes) written since boot. */
-    private static long sectorsWritten(Path stat) throws IOException {
-        return Long.parseLong(Files.readString(stat).trim().split("\\s+")[6]);
+    /** One field of the block device's stat file (Documentation/block/stat.rst), a count since boot. */
+    private static long blockStat(Path stat, int field) throws IOException {
+        return Long.parseLong(Files.readString(stat).trim().split("\\s+")[field]);
     }
 }
