@@ -334,7 +334,8 @@ warm_up() { # warm_up RUN_DIR SCENARIO
     acked=$(acknowledged_in "$1/warmup.json")
     case $2 in
         medium) run_loadgen "$1/warmup-sized.json" -s 100k -n "$(scaled 1000 20)" -c "$(scaled 50 2)" ;;
-        large) run_loadgen "$1/warmup-sized.json" -s 10m -n "$(scaled 20 2)" -c "$(scaled 10 2)" ;;
+        # shellcheck disable=SC2046 # word splitting of the options is intended
+        large) run_loadgen "$1/warmup-sized.json" $(large_load) ;;
     esac
     [ -s "$1/warmup-sized.json" ] && sized=$(acknowledged_in "$1/warmup-sized.json")
     acked=$((acked + sized))
@@ -414,8 +415,12 @@ EOF
 run_medium() {
     loadgen_json "$1" -s 100k -n "$(scaled 5000 20)" -c "$(scaled 50 2)"
 }
+large_load() { # the large scenario's load generator options, measured and warm-up alike
+    echo -s 10m -n "$(scaled 20 2)" -c "$(scaled 10 2)"
+}
 run_large() {
-    loadgen_json "$1" -s 10m -n "$(scaled 20 2)" -c "$(scaled 10 2)"
+    # shellcheck disable=SC2046 # word splitting of the options is intended
+    loadgen_json "$1" $(large_load)
 }
 run_idle() {
     run_waiting python3 "$HERE/idle_sessions.py" --target "127.0.0.1:$SERVER_PORT" \
