@@ -84,8 +84,8 @@ public final class MessageBody {
 
     /** Returns every chunk to the pool and empties the body for the next message. Idempotent. */
     public void release() {
-        for (ByteBuffer b : chunks) {
-            pool.release(b);
+        for (int i = 0; i < chunks.size(); i++) { // indexed: an iterator would be an allocation per message
+            pool.release(chunks.get(i));
         }
         chunks.clear();
         pool.release(current);

@@ -19,7 +19,8 @@ import java.util.Locale;
  * ESMTP or UTF8SMTP (RFC 3848, RFC 6531 3.7.3); "for" appears only with exactly one recipient, so that a message to
  * many recipients does not disclose them to each other (RFC 5321 7.2).
  *
- * <p>Threading: one instance per session; it reuses a scratch array, so it allocates only the date text.
+ * <p>Threading: one instance per session; it reuses a scratch array. The date text is formatted once per second and
+ * shared by all sessions (an immutable pair published through a volatile field), so a message allocates nothing here.
  */
 final class ReceivedHeader {
     private static final DateTimeFormatter DATE =
@@ -35,6 +36,12 @@ final class ReceivedHeader {
     private static final byte[] DATE_SEP = ascii(";");
     private static final byte[] DATE_SEP_NEWLINE = ascii(";\r\n\t");
     private static final byte[] CRLF = ascii("\r\n");
+
+    /** The date text of one second; replaced, never changed. */
+    private record DateText(long epochSecond, byte[] ascii) {
+    }
+
+    private static volatile DateText lastDate = new DateText(Long.MIN_VALUE, new byte[0]);
 
     private final byte[] hostname;
     private byte[] scratch = new byte[1024];
@@ -78,9 +85,20 @@ final class ReceivedHeader {
         } else {
             put(DATE_SEP_NEWLINE);
         }
-        put(DATE.format(Instant.ofEpochMilli(atMillis)).getBytes(StandardCharsets.US_ASCII));
+        put(dateText(atMillis));
         put(CRLF);
         return body.append(scratch, 0, len);
+    }
+
+    /** RFC 5322 date-time of {@code atMillis}, to the second; formatted only when the second changes. */
+    static byte[] dateText(long atMillis) {
+        long second = Math.floorDiv(atMillis, 1000L);
+        DateText d = lastDate;
+        if (d.epochSecond() != second) {
+            d = new DateText(second, DATE.format(Instant.ofEpochSecond(second)).getBytes(StandardCharsets.US_ASCII));
+            lastDate = d; // racing sessions may each format the same second: harmless
+        }
+        return d.ascii();
     }
 
     /** Client-supplied text: CR, LF, controls and parentheses could break the header's structure, so they become ?. */
