@@ -17,6 +17,7 @@ import dev.tern.message.EnvelopeRecord;
 import dev.tern.message.QueueId;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,6 +52,7 @@ public final class DeliveryEngine implements AutoCloseable {
     private static final long HOP_BUSY_RETRY_MILLIS = 50;
     /** At most this many waiting messages go to a next hop in one pipelined batch (one 16 KiB write of 1 KiB mail). */
     static final int MAX_BATCH = 12;
+    private static final int[] NONE = new int[0];
 
     private final DeliverySettings settings;
     private final Journal journal;
@@ -128,12 +130,18 @@ public final class DeliveryEngine implements AutoCloseable {
             messages.remove(m.queueId());
             return;
         }
+        int per = settings.maxRecipientsPerTransaction();
+        if (open.length == 1) { // the common case, without the grouping's maps and lists
+            String domain = Router.domainOf(m.envelope().recipients().get(open[0]).address());
+            scheduled.add(new DeliveryJob(m, domain, router.destinationOf(domain), open, q.attempts(),
+                    q.nextAttemptMillis()));
+            return;
+        }
         Map<String, List<Integer>> byDomain = new LinkedHashMap<>();
         for (int i : open) {
             String domain = Router.domainOf(m.envelope().recipients().get(i).address());
             byDomain.computeIfAbsent(domain, d -> new ArrayList<>()).add(i);
         }
-        int per = settings.maxRecipientsPerTransaction();
         byDomain.forEach((domain, idx) -> {
             for (int from = 0; from < idx.size(); from += per) {
                 int[] part = idx.subList(from, Math.min(idx.size(), from + per)).stream()
@@ -171,7 +179,10 @@ public final class DeliveryEngine implements AutoCloseable {
                 return;
             }
             if (d.workers.compareAndSet(n, n + 1)) {
-                Thread t = Thread.ofVirtual().name("tern-delivery-" + d.name).unstarted(() -> work(d));
+                // Started for almost every message at moderate load: a prepared name, and no copy of the starting
+                // thread's inheritable thread-locals (nothing here uses them).
+                Thread t = Thread.ofVirtual().name(d.workerName).inheritInheritableThreadLocals(false)
+                        .unstarted(() -> work(d));
                 workers.add(t);
                 t.start();
             }
@@ -502,7 +513,8 @@ public final class DeliveryEngine implements AutoCloseable {
             commitReport(env, m.bodyLength(), succeeded, now);
         }
         List<Outcome> outcomes = new ArrayList<>(rcpts.length);
-        List<Integer> again = new ArrayList<>();
+        int[] again = new int[rcpts.length];
+        int retries = 0;
         for (int i = 0; i < rcpts.length; i++) {
             if (!m.settle(rcpts[i], kinds[i])) {
                 continue; // deleted meanwhile
@@ -514,16 +526,16 @@ public final class DeliveryEngine implements AutoCloseable {
                 case BOUNCED -> d.bounced.increment();
                 default -> {
                     d.deferred.increment();
-                    again.add(rcpts[i]);
+                    again[retries++] = rcpts[i];
                 }
             }
         }
         if (anyPositive) {
             d.succeeded();
-        } else if (!again.isEmpty()) {
+        } else if (retries > 0) {
             d.failedTemporarily(result.serviceClosing(), settings.backoffAfter(), settings.backoff().toMillis(), now);
         }
-        return new Settlement(job, hop, outcomes, again.stream().mapToInt(Integer::intValue).toArray(), nextAttempt,
+        return new Settlement(job, hop, outcomes, retries == 0 ? NONE : Arrays.copyOf(again, retries), nextAttempt,
                 flushEpoch);
     }
 

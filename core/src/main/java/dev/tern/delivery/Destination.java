@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class Destination {
     final String name;
+    /** The name of each of its worker threads. */
+    final String workerName;
     final DeliverySettings.Limits limits;
     final RateLimiter rate;
     final ConcurrentLinkedQueue<DeliveryJob> ready = new ConcurrentLinkedQueue<>();
@@ -26,6 +28,7 @@ final class Destination {
 
     Destination(String name, DeliverySettings.Limits limits) {
         this.name = name;
+        this.workerName = "tern-delivery-" + name;
         this.limits = limits;
         this.rate = new RateLimiter(limits.messagesPerSecond(), limits.messagesPerMinute());
     }

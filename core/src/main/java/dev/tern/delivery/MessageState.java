@@ -39,9 +39,25 @@ final class MessageState {
         return envelope.queueId();
     }
 
-    /** The given recipients that are not final yet. */
+    /** The given recipients that are not final yet ({@code recipients} itself when none is). */
     synchronized int[] open(int[] recipients) {
-        return Arrays.stream(recipients).filter(i -> states[i] == null || !states[i].isFinal()).toArray();
+        int n = 0;
+        for (int i : recipients) {
+            if (isOpen(i)) {
+                n++;
+            }
+        }
+        if (n == recipients.length) {
+            return recipients;
+        }
+        int[] open = new int[n];
+        n = 0;
+        for (int i : recipients) {
+            if (isOpen(i)) {
+                open[n++] = i;
+            }
+        }
+        return open;
     }
 
     /** All recipients that are not final yet. */
@@ -49,6 +65,10 @@ final class MessageState {
         int[] all = new int[states.length];
         Arrays.setAll(all, i -> i);
         return open(all);
+    }
+
+    private boolean isOpen(int recipient) {
+        return states[recipient] == null || !states[recipient].isFinal();
     }
 
     /** Records a new state unless the recipient is already final (a delete won the race). Returns whether it did. */

@@ -18,10 +18,15 @@ final class Router {
     private final DeliverySettings settings;
     private final Map<String, List<HostPort>> routes = new HashMap<>();
     private final MxResolver mx;
+    /** Built once: asked for every message. Null without a smarthost. */
+    private final Route.Hops smarthostRoute;
+    private final String smarthostName;
 
     Router(DeliverySettings settings, MxResolver mx) {
         this.settings = settings;
         this.mx = mx;
+        this.smarthostRoute = settings.smarthost().map(h -> new Route.Hops(List.of(h))).orElse(null);
+        this.smarthostName = settings.smarthost().map(HostPort::toString).orElse(null);
         settings.routes().forEach((d, hops) -> routes.put(d.toLowerCase(Locale.ROOT), List.copyOf(hops)));
     }
 
@@ -32,12 +37,12 @@ final class Router {
     }
 
     String destinationOf(String domain) {
-        return settings.smarthost().map(HostPort::toString).orElse(domain);
+        return smarthostName != null ? smarthostName : domain;
     }
 
     Route route(String domain) {
-        if (settings.smarthost().isPresent()) {
-            return new Route.Hops(List.of(settings.smarthost().get()));
+        if (smarthostRoute != null) {
+            return smarthostRoute;
         }
         List<HostPort> hops = routes.get(domain);
         if (hops != null) {
