@@ -135,19 +135,36 @@ final class ReplyReader {
         return pos < lim;
     }
 
+    /**
+     * The RFC 3463 status at the start of {@code text} ("class.subject.detail", the class matching the reply code's
+     * first digit, subject and detail of one to three digits), or empty. Scanned in place: called for every reply.
+     */
     static String enhanced(int code, String text) {
         int end = text.indexOf(' ');
-        String token = end < 0 ? text : text.substring(0, end);
-        String[] parts = token.split("\\.", -1);
-        if (parts.length != 3 || parts[0].length() != 1 || parts[0].charAt(0) != (char) ('0' + code / 100)) {
+        if (end < 0) {
+            end = text.length();
+        }
+        if (end < 5 || text.charAt(0) != (char) ('0' + code / 100) || text.charAt(1) != '.') {
             return "";
         }
-        for (int i = 1; i < 3; i++) {
-            if (parts[i].isEmpty() || parts[i].length() > 3 || !parts[i].chars().allMatch(c -> c >= '0' && c <= '9')) {
-                return "";
-            }
+        int subjectEnd = digitsEnd(text, 2, end);
+        if (subjectEnd == 2 || subjectEnd - 2 > 3 || subjectEnd >= end || text.charAt(subjectEnd) != '.') {
+            return "";
         }
-        return token;
+        int detailEnd = digitsEnd(text, subjectEnd + 1, end);
+        if (detailEnd != end || detailEnd - subjectEnd - 1 < 1 || detailEnd - subjectEnd - 1 > 3) {
+            return "";
+        }
+        return text.substring(0, end);
+    }
+
+    /** The index of the first non-digit in {@code text} from {@code from}, or {@code end}. */
+    private static int digitsEnd(String text, int from, int end) {
+        int i = from;
+        while (i < end && text.charAt(i) >= '0' && text.charAt(i) <= '9') {
+            i++;
+        }
+        return i;
     }
 
     private static boolean digit(byte b) {
