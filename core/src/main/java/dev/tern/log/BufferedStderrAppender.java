@@ -1,5 +1,6 @@
 package dev.tern.log;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
 
 import java.io.BufferedOutputStream;
@@ -27,6 +28,8 @@ public final class BufferedStderrAppender<E> extends OutputStreamAppender<E> {
     private static final int BUFFER_BYTES = 64 * 1024;
 
     private final OutputStream target;
+    /** Where a {@link LineEncoder} lays each line out, under the stream lock; reused. */
+    private final LineBuffer line = new LineBuffer(1024);
     private Duration flushInterval = Duration.ofMillis(100);
     private Thread flusher;
 
@@ -67,6 +70,30 @@ public final class BufferedStderrAppender<E> extends OutputStreamAppender<E> {
         }
         flush();
         super.stop();
+    }
+
+    /**
+     * With a {@link LineEncoder}, the line is laid out straight into a reused buffer and copied into the stream's, so
+     * a line leaves no garbage behind; any other encoder (or a line it cannot lay out) takes logback's usual path.
+     */
+    @Override
+    protected void subAppend(E event) {
+        if (isStarted() && getEncoder() instanceof LineEncoder encoder && event instanceof ILoggingEvent e) {
+            streamWriteLock.lock();
+            try {
+                line.truncate(0);
+                if (encoder.layOut(e, line)) {
+                    getOutputStream().write(line.array(), 0, line.length());
+                    return;
+                }
+            } catch (IOException ex) {
+                addError("cannot write to standard error", ex);
+                return;
+            } finally {
+                streamWriteLock.unlock();
+            }
+        }
+        super.subAppend(event);
     }
 
     private void flushPeriodically() {
