@@ -23,21 +23,11 @@ class EngineAllocationTest {
 
     @Test
     void pipelinedCommandsAllocateNothingPerCommand() {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         ClientInfo client = ClientInfo.of(new InetSocketAddress("127.0.0.1", 1), List.of(Cidr.parse("127.0.0.0/8")));
         SmtpSettingsHolder settings = new SmtpSettingsHolder();
         SessionEngine engine = new SessionEngine(settings.value, new MemoryJournal(), new BufferPool(1024, 4, 0),
                 client, new SessionCounters());
-        ByteBuffer in = ByteBuffer.allocateDirect(4096);
-        ByteBuffer out = ByteBuffer.allocateDirect(4096);
-        in.put("EHLO client.example\r\n".getBytes(StandardCharsets.US_ASCII)).flip();
-        engine.greet(out);
-        engine.process(in, out);
-        runBatches(engine, in, out, 20_000); // warm up: class loading, JIT
-        long tid = Thread.currentThread().threadId();
-        long before = threads.getThreadAllocatedBytes(tid);
-        runBatches(engine, in, out, 20_000);
-        long allocated = threads.getThreadAllocatedBytes(tid) - before;
+        long allocated = allocatedFeeding(engine, BATCH, 20_000);
         // 160,000 commands; a single allocation per command would be over a megabyte.
         assertThat(allocated).as("bytes allocated for 160,000 commands").isLessThan(16 * 1024);
         engine.release();
@@ -51,7 +41,6 @@ class EngineAllocationTest {
      */
     @Test
     void aMessageAllocatesNothingInTheEngine() {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
                 .getLogger(SessionEngine.class);
         ch.qos.logback.classic.Level level = log.getLevel();
@@ -62,16 +51,7 @@ class EngineAllocationTest {
             BufferPool bodies = new BufferPool(16 * 1024, 4, 0);
             SessionEngine engine = new SessionEngine(new SmtpSettingsHolder().value, new DiscardingJournal(), bodies,
                     client, new SessionCounters());
-            ByteBuffer in = ByteBuffer.allocateDirect(4096);
-            ByteBuffer out = ByteBuffer.allocateDirect(4096);
-            in.put("EHLO client.example\r\n".getBytes(StandardCharsets.US_ASCII)).flip();
-            engine.greet(out);
-            engine.process(in, out);
-            runMessages(engine, in, out, 20_000);
-            long tid = Thread.currentThread().threadId();
-            long before = threads.getThreadAllocatedBytes(tid);
-            runMessages(engine, in, out, 20_000);
-            long allocated = threads.getThreadAllocatedBytes(tid) - before;
+            long allocated = allocatedFeeding(engine, MESSAGE, 20_000);
             // A second's date text now and then (the clock ticks during the run); 16 bytes a message would be 320 KB.
             assertThat(allocated).as("bytes allocated for 20,000 messages").isLessThan(64 * 1024);
             engine.release();
@@ -90,21 +70,6 @@ class EngineAllocationTest {
             sb.append("0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\n");
         }
         return sb.append(".\r\n").toString().getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static void runMessages(SessionEngine engine, ByteBuffer in, ByteBuffer out, int n) {
-        for (int i = 0; i < n; i++) {
-            in.clear();
-            in.put(MESSAGE).flip();
-            int step;
-            do {
-                step = engine.process(in, out);
-                out.clear();
-            } while (step == SessionEngine.FLUSH);
-            if (step != SessionEngine.NEED_INPUT || in.hasRemaining()) {
-                throw new AssertionError("unexpected step " + step);
-            }
-        }
     }
 
     /** Accepts every commit and keeps nothing. */
@@ -145,16 +110,35 @@ class EngineAllocationTest {
         }
     }
 
-    private static void runBatches(SessionEngine engine, ByteBuffer in, ByteBuffer out, int n) {
+    /**
+     * Greets, warms up (class loading, JIT) by feeding {@code input} {@code n} times, then returns the bytes this thread
+     * allocated feeding it {@code n} times more.
+     */
+    private static long allocatedFeeding(SessionEngine engine, byte[] input, int n) {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        ByteBuffer in = ByteBuffer.allocateDirect(4096);
+        ByteBuffer out = ByteBuffer.allocateDirect(4096);
+        in.put("EHLO client.example\r\n".getBytes(StandardCharsets.US_ASCII)).flip();
+        engine.greet(out);
+        engine.process(in, out);
+        run(engine, input, in, out, n);
+        long tid = Thread.currentThread().threadId();
+        long before = threads.getThreadAllocatedBytes(tid);
+        run(engine, input, in, out, n);
+        return threads.getThreadAllocatedBytes(tid) - before;
+    }
+
+    /** Feeds {@code input} to the engine {@code n} times; each time it must all be answered. */
+    private static void run(SessionEngine engine, byte[] input, ByteBuffer in, ByteBuffer out, int n) {
         for (int i = 0; i < n; i++) {
             in.clear();
-            in.put(BATCH).flip();
+            in.put(input).flip();
             int step;
             do {
                 step = engine.process(in, out);
                 out.clear();
             } while (step == SessionEngine.FLUSH);
-            if (step != SessionEngine.NEED_INPUT) { // no AssertJ here: it would allocate
+            if (step != SessionEngine.NEED_INPUT || in.hasRemaining()) { // no AssertJ here: it would allocate
                 throw new AssertionError("unexpected step " + step);
             }
         }
