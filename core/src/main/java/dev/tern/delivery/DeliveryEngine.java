@@ -130,7 +130,6 @@ public final class DeliveryEngine implements AutoCloseable {
             messages.remove(m.queueId());
             return;
         }
-        int per = settings.maxRecipientsPerTransaction();
         if (open.length == 1) { // the common case, without the grouping's maps and lists
             String domain = Router.domainOf(m.envelope().recipients().get(open[0]).address());
             scheduled.add(new DeliveryJob(m, domain, router.destinationOf(domain), open, q.attempts(),
@@ -142,6 +141,7 @@ public final class DeliveryEngine implements AutoCloseable {
             String domain = Router.domainOf(m.envelope().recipients().get(i).address());
             byDomain.computeIfAbsent(domain, d -> new ArrayList<>()).add(i);
         }
+        int per = settings.maxRecipientsPerTransaction();
         byDomain.forEach((domain, idx) -> {
             for (int from = 0; from < idx.size(); from += per) {
                 int[] part = idx.subList(from, Math.min(idx.size(), from + per)).stream()

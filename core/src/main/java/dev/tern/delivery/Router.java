@@ -15,7 +15,6 @@ import java.util.Map;
  * <p>Threading: immutable apart from the resolver's cache; any thread.
  */
 final class Router {
-    private final DeliverySettings settings;
     private final Map<String, List<HostPort>> routes = new HashMap<>();
     private final MxResolver mx;
     /** Built once: asked for every message. Null without a smarthost. */
@@ -23,7 +22,6 @@ final class Router {
     private final String smarthostName;
 
     Router(DeliverySettings settings, MxResolver mx) {
-        this.settings = settings;
         this.mx = mx;
         this.smarthostRoute = settings.smarthost().map(h -> new Route.Hops(List.of(h))).orElse(null);
         this.smarthostName = settings.smarthost().map(HostPort::toString).orElse(null);
