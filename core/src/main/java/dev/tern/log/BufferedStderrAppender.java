@@ -26,10 +26,12 @@ import java.time.Duration;
 public final class BufferedStderrAppender<E> extends OutputStreamAppender<E> {
 
     private static final int BUFFER_BYTES = 64 * 1024;
+    /** Room for a usual line; a longer one grows the line buffer for itself only. */
+    private static final int LINE_BYTES = 1024;
 
     private final OutputStream target;
     /** Where a {@link LineEncoder} lays each line out, under the stream lock; reused. */
-    private final LineBuffer line = new LineBuffer(1024);
+    private final LineBuffer line = new LineBuffer(LINE_BYTES);
     private Duration flushInterval = Duration.ofMillis(100);
     private Thread flusher;
 
@@ -81,7 +83,7 @@ public final class BufferedStderrAppender<E> extends OutputStreamAppender<E> {
         if (isStarted() && getEncoder() instanceof LineEncoder encoder && event instanceof ILoggingEvent e) {
             streamWriteLock.lock();
             try {
-                line.truncate(0);
+                line.clear(LINE_BYTES);
                 if (encoder.layOut(e, line)) {
                     getOutputStream().write(line.array(), 0, line.length());
                     return;

@@ -29,6 +29,14 @@ final class LineBuffer {
         length = newLength;
     }
 
+    /** Empties the buffer, and gives back its array if one long line grew it past {@code keep} bytes. */
+    void clear(int keep) {
+        length = 0;
+        if (bytes.length > keep) {
+            bytes = new byte[keep];
+        }
+    }
+
     byte[] toByteArray() {
         return Arrays.copyOf(bytes, length);
     }

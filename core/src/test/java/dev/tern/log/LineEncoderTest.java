@@ -93,6 +93,24 @@ class LineEncoderTest {
         }
     }
 
+    @Example
+    void aLongLineGoesOutWholeAndTheNextAfterIt() {
+        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+        BufferedStderrAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender = new BufferedStderrAppender<>(sink);
+        appender.setContext(context);
+        appender.setEncoder(encoder);
+        appender.start();
+        LoggingEvent longLine = event(Level.WARN, "dev.tern.Tern", "x".repeat(200_000) + " {}",
+                new Object[] {"end"}, 1_764_130_000_000L);
+        LoggingEvent shortLine = event(Level.INFO, "dev.tern.Tern", "short", null, 1_764_130_000_001L);
+        appender.doAppend(longLine);
+        appender.doAppend(shortLine);
+        appender.stop();
+        assertThat(sink.toString(StandardCharsets.UTF_8)).isEqualTo(
+                new String(reference.encode(longLine), StandardCharsets.UTF_8)
+                        + new String(reference.encode(shortLine), StandardCharsets.UTF_8));
+    }
+
     enum Outcome { DELIVERED }
 
     @Provide
