@@ -197,6 +197,9 @@ final class RecordCodec {
         if (detail == null) {
             return "";
         }
+        if (detail.length() <= MAX_DETAIL_BYTES / 3) {
+            return detail; // at most 3 UTF-8 bytes per char: it fits whole, no need to encode it to know
+        }
         byte[] d = detail.getBytes(StandardCharsets.UTF_8);
         int n = detailLength(d);
         return n == d.length ? detail : new String(d, 0, n, StandardCharsets.UTF_8);

@@ -120,6 +120,19 @@ class RecoveryTest {
     }
 
     @Test
+    void outcomeDetailsUpToTheLimitAreKeptWhole() throws Exception {
+        // 333 chars of 3 bytes (999 bytes), 1000 ASCII bytes, and one of 4-byte characters just under the limit.
+        List<String> details = List.of("€".repeat(333), "x".repeat(1000), "\uD83D\uDCEC".repeat(250));
+        try (ChronicleJournal j = ChronicleJournal.open(dir, settings)) {
+            for (String detail : details) {
+                long id = commit(j);
+                j.record(List.of(new Outcome(id, 0, OutcomeKind.DEFERRED, 1, 5, detail)));
+                assertThat(j.find(id).orElseThrow().lastDetail()).isEqualTo(detail);
+            }
+        }
+    }
+
+    @Test
     void longOutcomeDetailIsCutAtAUtf8Boundary() throws Exception {
         String detail = "451 " + "é".repeat(2000);
         long id;
