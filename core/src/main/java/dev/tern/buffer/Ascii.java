@@ -4,8 +4,9 @@ import java.nio.ByteBuffer;
 
 /**
  * Helpers for bytes that are mostly US-ASCII. {@link #escape} makes client input safe to log: printable ASCII is
- * kept, everything else becomes {@code \xHH} (CR and LF as {@code \r} and {@code \n}), and the result is truncated.
- * Logging only: it allocates.
+ * kept, everything else becomes {@code \xHH} (CR and LF as {@code \r} and {@code \n}), and the result is truncated;
+ * logging only, it allocates. {@link #decimalDigits} and {@link #putDigits} write numbers as ASCII digits into a
+ * caller's array without allocating (replies, log lines).
  *
  * <p>Threading: stateless; safe from any thread.
  */
@@ -13,6 +14,24 @@ public final class Ascii {
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     private Ascii() {
+    }
+
+    /** How many decimal digits a non-negative {@code value} has (1 for 0). */
+    public static int decimalDigits(long value) {
+        int digits = 1;
+        for (long v = value; v >= 10; v /= 10) {
+            digits++;
+        }
+        return digits;
+    }
+
+    /** Writes the last {@code count} decimal digits of a non-negative {@code value}, zero-padded, at {@code dst[at]}. */
+    public static void putDigits(byte[] dst, int at, int count, long value) {
+        long v = value;
+        for (int i = at + count - 1; i >= at; i--) {
+            dst[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
     }
 
     /** Escapes {@code src[from, to)} (absolute indexes), keeping at most {@code maxChars} input bytes. */

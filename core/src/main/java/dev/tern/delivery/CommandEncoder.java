@@ -1,5 +1,6 @@
 package dev.tern.delivery;
 
+import dev.tern.buffer.Ascii;
 import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
 import java.nio.BufferOverflowException;
@@ -159,10 +160,7 @@ final class CommandEncoder {
 
     /** Writes a non-negative {@code value} in decimal ASCII. */
     static void number(ByteBuffer out, long value) {
-        int digits = 1;
-        for (long v = value; v >= 10; v /= 10) {
-            digits++;
-        }
+        int digits = Ascii.decimalDigits(value);
         if (out.remaining() < digits) {
             throw new BufferOverflowException();
         }

@@ -1,5 +1,6 @@
 package dev.tern.log;
 
+import dev.tern.buffer.Ascii;
 import java.util.Arrays;
 
 /**
@@ -83,20 +84,13 @@ final class LineBuffer {
             append((byte) '-');
             value = -value;
         }
-        int digits = 1;
-        for (long v = value; v >= 10; v /= 10) {
-            digits++;
-        }
-        appendDigits(value, digits);
+        appendDigits(value, Ascii.decimalDigits(value));
     }
 
     /** The last {@code digits} decimal digits of a non-negative {@code value}, zero-padded. */
     void appendDigits(long value, int digits) {
         ensure(digits);
-        for (int i = length + digits - 1; i >= length; i--) {
-            bytes[i] = (byte) ('0' + value % 10);
-            value /= 10;
-        }
+        Ascii.putDigits(bytes, length, digits, value);
         length += digits;
     }
 

@@ -1,5 +1,6 @@
 package dev.tern.protocol;
 
+import dev.tern.buffer.Ascii;
 import dev.tern.message.QueueId;
 import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
@@ -150,12 +151,9 @@ public final class ReplyWriter {
 
     /** Writes the decimal digits of a non-negative value right-aligned into {@link #digits}; returns their count. */
     private int formatDigits(long value) {
-        int i = digits.length;
-        do {
-            digits[--i] = (byte) ('0' + (int) (value % 10));
-            value /= 10;
-        } while (value != 0);
-        return digits.length - i;
+        int n = Ascii.decimalDigits(value);
+        Ascii.putDigits(digits, digits.length - n, n, value);
+        return n;
     }
 
     private void room(int needed) {

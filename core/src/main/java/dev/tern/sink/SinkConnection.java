@@ -1,5 +1,6 @@
 package dev.tern.sink;
 
+import dev.tern.buffer.Ascii;
 import dev.tern.message.QueueId;
 import dev.tern.sink.ReceivedMessage.StampCheck;
 import java.io.IOException;
@@ -484,16 +485,9 @@ final class SinkConnection {
 
     /** {@code 250 2.0.0 <size> octets received}: the answer to a BDAT chunk that is not the last (RFC 3030). */
     private void replyOctets(long size) throws IOException {
-        int digits = 1;
-        for (long v = size / 10; v > 0; v /= 10) {
-            digits++;
-        }
+        int digits = Ascii.decimalDigits(size);
         int end = OCTETS_PREFIX.length + digits;
-        long v = size;
-        for (int i = end - 1; i >= OCTETS_PREFIX.length; i--) {
-            octetsReply[i] = (byte) ('0' + v % 10);
-            v /= 10;
-        }
+        Ascii.putDigits(octetsReply, OCTETS_PREFIX.length, digits, size);
         System.arraycopy(OCTETS_SUFFIX, 0, octetsReply, end, OCTETS_SUFFIX.length);
         reply(octetsReply, end + OCTETS_SUFFIX.length);
     }
