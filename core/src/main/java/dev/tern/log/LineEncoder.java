@@ -4,8 +4,8 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.pattern.TargetLengthBasedClassNameAbbreviator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.encoder.EncoderBase;
+import dev.tern.buffer.SecondText;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,16 +27,11 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class LineEncoder extends EncoderBase<ILoggingEvent> {
     static final String PATTERN = "%d{HH:mm:ss.SSS} %-5level [%thread] %logger{20} - %msg%n";
-    private static final DateTimeFormatter SECOND = DateTimeFormatter.ofPattern("HH:mm:ss.");
-
-    /** The "HH:mm:ss." text of one second; replaced, never changed. */
-    private record SecondText(long epochSecond, byte[] ascii) {
-    }
-
-    private final ZoneId zone = ZoneId.systemDefault();
     private final TargetLengthBasedClassNameAbbreviator abbreviator = new TargetLengthBasedClassNameAbbreviator(20);
     private final ConcurrentHashMap<String, byte[]> loggerNames = new ConcurrentHashMap<>();
-    private volatile SecondText lastSecond = new SecondText(Long.MIN_VALUE, new byte[0]);
+    /** logback's %d is in the JVM's default zone. */
+    private final SecondText seconds =
+            new SecondText(DateTimeFormatter.ofPattern("HH:mm:ss.").withZone(ZoneId.systemDefault()));
     private PatternLayoutEncoder fallback;
 
     @Override
@@ -82,7 +77,7 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
         }
         int start = line.length();
         long millis = event.getTimeStamp();
-        line.append(secondText(millis));
+        line.append(seconds.at(millis));
         line.appendDigits(Math.floorMod(millis, 1000L), 3);
         line.append((byte) ' ');
         String level = event.getLevel().toString();
@@ -170,16 +165,5 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
     private static boolean reset(LineBuffer line, int length) {
         line.truncate(length);
         return false;
-    }
-
-    private byte[] secondText(long millis) {
-        long second = Math.floorDiv(millis, 1000L);
-        SecondText t = lastSecond;
-        if (t.epochSecond() != second) {
-            t = new SecondText(second, SECOND.format(Instant.ofEpochSecond(second).atZone(zone))
-                    .getBytes(StandardCharsets.US_ASCII));
-            lastSecond = t; // threads racing at a second's turn may each make it: harmless
-        }
-        return t.ascii();
     }
 }

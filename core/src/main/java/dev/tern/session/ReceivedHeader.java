@@ -1,9 +1,9 @@
 package dev.tern.session;
 
+import dev.tern.buffer.SecondText;
 import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -19,12 +19,12 @@ import java.util.Locale;
  * ESMTP or UTF8SMTP (RFC 3848, RFC 6531 3.7.3); "for" appears only with exactly one recipient, so that a message to
  * many recipients does not disclose them to each other (RFC 5321 7.2).
  *
- * <p>Threading: one instance per session; it reuses a scratch array. The date text is formatted once per second and
- * shared by all sessions (an immutable pair published through a volatile field), so a message allocates nothing here.
+ * <p>Threading: one instance per session; it reuses a scratch array, and the date text is formatted once per second
+ * for all sessions ({@link SecondText}), so a message allocates nothing here.
  */
 final class ReceivedHeader {
-    private static final DateTimeFormatter DATE =
-            DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT).withZone(ZoneOffset.UTC);
+    private static final SecondText DATE = new SecondText(
+            DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT).withZone(ZoneOffset.UTC));
     private static final byte[] FROM = ascii("Received: from ");
     private static final byte[] OPEN_LITERAL = ascii(" ([");
     private static final byte[] IPV6 = ascii("IPv6:");
@@ -36,12 +36,6 @@ final class ReceivedHeader {
     private static final byte[] DATE_SEP = ascii(";");
     private static final byte[] DATE_SEP_NEWLINE = ascii(";\r\n\t");
     private static final byte[] CRLF = ascii("\r\n");
-
-    /** The date text of one second; replaced, never changed. */
-    private record DateText(long epochSecond, byte[] ascii) {
-    }
-
-    private static volatile DateText lastDate = new DateText(Long.MIN_VALUE, new byte[0]);
 
     private final byte[] hostname;
     private byte[] scratch = new byte[1024];
@@ -85,20 +79,9 @@ final class ReceivedHeader {
         } else {
             put(DATE_SEP_NEWLINE);
         }
-        put(dateText(atMillis));
+        put(DATE.at(atMillis));
         put(CRLF);
         return body.append(scratch, 0, len);
-    }
-
-    /** RFC 5322 date-time of {@code atMillis}, to the second; formatted only when the second changes. */
-    static byte[] dateText(long atMillis) {
-        long second = Math.floorDiv(atMillis, 1000L);
-        DateText d = lastDate;
-        if (d.epochSecond() != second) {
-            d = new DateText(second, DATE.format(Instant.ofEpochSecond(second)).getBytes(StandardCharsets.US_ASCII));
-            lastDate = d; // racing sessions may each format the same second: harmless
-        }
-        return d.ascii();
     }
 
     /** Client-supplied text: CR, LF, controls and parentheses could break the header's structure, so they become ?. */
