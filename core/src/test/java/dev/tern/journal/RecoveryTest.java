@@ -121,7 +121,7 @@ class RecoveryTest {
 
     @Test
     void outcomeDetailsUpToTheLimitAreKeptWhole() throws Exception {
-        // 333 chars of 3 bytes (999 bytes), 1000 ASCII bytes, and one of 4-byte characters just under the limit.
+        // 333 chars of 3 bytes (999 bytes), 1000 ASCII bytes, and 250 4-byte characters: each fits in the 1000.
         List<String> details = List.of("€".repeat(333), "x".repeat(1000), "\uD83D\uDCEC".repeat(250));
         try (ChronicleJournal j = ChronicleJournal.open(dir, settings)) {
             for (String detail : details) {
