@@ -8,6 +8,7 @@ import dev.tern.config.HostPort;
 import dev.tern.config.RelayConfig;
 import dev.tern.journal.OutcomeKind;
 import dev.tern.session.SmtpServer;
+import dev.tern.testing.PrivatePostfix;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.tern.delivery;
+package dev.tern.testing;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -16,9 +17,9 @@ import java.util.stream.Stream;
  * A private Postfix instance for interoperability tests ({@code postfix -c DIR}): its own config, queue and data
  * directories under one world-traversable temp directory, no chroot, smtpd on a loopback port, and a transport map
  * sending each test domain to a fixed {@code [127.0.0.1]:port}. Never touches the system instance. Needs root (the
- * data directory must belong to the postfix user).
+ * data directory must belong to the postfix user). Shared with the load generator's tests through core's test jar.
  */
-final class PrivatePostfix implements AutoCloseable {
+public final class PrivatePostfix implements AutoCloseable {
     private static final String[] SERVICES = {
         "pickup    unix  n  -  n  60     1  pickup",
         "cleanup   unix  n  -  n  -      0  cleanup",
@@ -39,6 +40,7 @@ final class PrivatePostfix implements AutoCloseable {
         "anvil     unix  -  -  n  -      1  anvil",
         "scache    unix  -  -  n  -      1  scache",
         "postlog   unix-dgram n  -  n  -  1  postlogd",
+        "tlsmgr    unix  -  -  n  1000?  1  tlsmgr",
     };
 
     private final Path dir;
@@ -49,12 +51,21 @@ final class PrivatePostfix implements AutoCloseable {
         this.port = port;
     }
 
-    static boolean available() {
+    public static boolean available() {
         return Files.isExecutable(Path.of("/usr/sbin/postfix")) && "root".equals(System.getProperty("user.name"));
     }
 
     /** Starts an instance relaying {@code domain -> 127.0.0.1:port} for every entry of {@code transports}. */
-    static PrivatePostfix start(Map<String, Integer> transports) throws IOException, InterruptedException {
+    public static PrivatePostfix start(Map<String, Integer> transports) throws IOException, InterruptedException {
+        return start(transports, Map.of());
+    }
+
+    /**
+     * Starts an instance relaying {@code domain -> 127.0.0.1:port} for every entry of {@code transports}, with
+     * {@code settings} added to (or replacing lines of) its main.cf, such as {@code smtpd_tls_security_level}.
+     */
+    public static PrivatePostfix start(Map<String, Integer> transports, Map<String, String> settings)
+            throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "tern-postfix-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path etc = Files.createDirectories(dir.resolve("etc"));
@@ -65,33 +76,36 @@ final class PrivatePostfix implements AutoCloseable {
         String map = transports.entrySet().stream()
                 .map(e -> e.getKey() + "=smtp:[127.0.0.1]:" + e.getValue())
                 .collect(Collectors.joining(", ", "inline:{ ", " }"));
-        Files.writeString(etc.resolve("main.cf"), String.join("\n",
-                "compatibility_level = 3.6",
-                "queue_directory = " + dir.resolve("queue"),
-                "data_directory = " + data,
-                "mail_owner = postfix",
-                "setgid_group = postdrop",
-                "inet_interfaces = 127.0.0.1",
-                "inet_protocols = ipv4",
-                "myhostname = postfix.test",
-                "mydomain = postfix.test",
-                "myorigin = postfix.test",
-                "mydestination =",
-                "mynetworks = 127.0.0.0/8",
-                "transport_maps = " + map,
-                "alias_maps =",
-                "alias_database =",
-                "smtp_tls_security_level = none",
-                "smtpd_tls_security_level = none",
-                "disable_dns_lookups = yes",
-                "smtp_host_lookup = native",
-                "maillog_file = " + dir.resolve("postfix.log"),
-                "maillog_file_prefixes = /tmp",
-                "queue_run_delay = 1s",
-                "minimal_backoff_time = 1s",
-                "maximal_backoff_time = 2s",
-                "biff = no",
-                ""));
+        Map<String, String> mainCf = new LinkedHashMap<>();
+        mainCf.put("compatibility_level", "3.6");
+        mainCf.put("queue_directory", dir.resolve("queue").toString());
+        mainCf.put("data_directory", data.toString());
+        mainCf.put("mail_owner", "postfix");
+        mainCf.put("setgid_group", "postdrop");
+        mainCf.put("inet_interfaces", "127.0.0.1");
+        mainCf.put("inet_protocols", "ipv4");
+        mainCf.put("myhostname", "postfix.test");
+        mainCf.put("mydomain", "postfix.test");
+        mainCf.put("myorigin", "postfix.test");
+        mainCf.put("mydestination", "");
+        mainCf.put("mynetworks", "127.0.0.0/8");
+        mainCf.put("transport_maps", map);
+        mainCf.put("alias_maps", "");
+        mainCf.put("alias_database", "");
+        mainCf.put("smtp_tls_security_level", "none");
+        mainCf.put("smtpd_tls_security_level", "none");
+        mainCf.put("disable_dns_lookups", "yes");
+        mainCf.put("smtp_host_lookup", "native");
+        mainCf.put("maillog_file", dir.resolve("postfix.log").toString());
+        mainCf.put("maillog_file_prefixes", "/tmp");
+        mainCf.put("queue_run_delay", "1s");
+        mainCf.put("minimal_backoff_time", "1s");
+        mainCf.put("maximal_backoff_time", "2s");
+        mainCf.put("biff", "no");
+        mainCf.putAll(settings);
+        StringBuilder cf = new StringBuilder();
+        mainCf.forEach((k, v) -> cf.append(k).append(" = ").append(v).append('\n'));
+        Files.writeString(etc.resolve("main.cf"), cf);
         Files.writeString(etc.resolve("master.cf"), "127.0.0.1:" + port + " inet n - n - - smtpd\n"
                 + String.join("\n", SERVICES) + "\n");
         run(List.of("/usr/sbin/postfix", "-c", etc.toString(), "start"));
@@ -108,13 +122,18 @@ final class PrivatePostfix implements AutoCloseable {
         throw new IOException("private postfix did not start; see " + dir.resolve("postfix.log"));
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String log() throws IOException {
+    public String log() throws IOException {
         Path log = dir.resolve("postfix.log");
         return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    /** The directory holding this instance's config, queue, data and log. */
+    public Path dir() {
+        return dir;
     }
 
     @Override
