@@ -28,6 +28,8 @@ public final class JsonReport {
         field(b, 2, "size", s.size().toString()).append(",\n");
         bool(b, 2, "pipelining", s.pipelining()).append(",\n");
         bool(b, 2, "bdat", s.bdat()).append(",\n");
+        field(b, 2, "starttls", s.startTls().toString()).append(",\n");
+        bool(b, 2, "tls_verified", s.tlsTrust() != null).append(",\n");
         number(b, 2, "warmup_messages", s.warmupMessages()).append(",\n");
         number(b, 2, "warmup_s", s.warmupTime().toNanos() / 1e9).append("\n");
         indent(b, 1).append("},\n");
@@ -48,6 +50,7 @@ public final class JsonReport {
                 .append(", \"dropped\": ").append(r.idle().dropped()).append("},\n");
         map(b, "replies", r.replies()).append(",\n");
         map(b, "errors", r.errors()).append(",\n");
+        map(b, "tls_sessions", r.tlsSessions()).append(",\n");
         indent(b, 1).append("\"latency_ms\": {\n");
         Phase[] phases = Phase.values();
         for (int i = 0; i < phases.length; i++) {

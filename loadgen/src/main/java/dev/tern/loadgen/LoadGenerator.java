@@ -52,6 +52,8 @@ public final class LoadGenerator {
     private final PrintStream progress;
     /** Enforces connect and reply timeouts of the workers' blocking sockets (see {@link SmtpClient}). */
     private final DeadlineSweeper deadlines;
+    /** The TLS client of the load connections, or null when the run does not use STARTTLS. */
+    private final ClientTls tls;
     private long startNanos;
     private long stopNanos;
     private long warmupEndNanos;
@@ -71,6 +73,7 @@ public final class LoadGenerator {
         } else {
             this.ids = null;
         }
+        this.tls = spec.startTls() == StartTls.NEVER ? null : ClientTls.create(spec.tlsTrust());
         // Ten sweeps per shortest timeout, so a timeout fires at most 10% (and 100 ms) late.
         Duration shortest = spec.replyTimeout().compareTo(spec.connectTimeout()) < 0
                 ? spec.replyTimeout() : spec.connectTimeout();
@@ -169,7 +172,7 @@ public final class LoadGenerator {
                 stats.started.sum(), stats.acknowledged.sum(), stats.tempfailed.sum(), stats.rejected.sum(),
                 stats.failedByError.sum(), measuredAcknowledged, seconds > 0 ? measuredAcknowledged / seconds : 0,
                 seconds > 0 ? stats.measuredBytes.sum() / seconds / 1e6 : 0, stats.connections.sum(),
-                stats.repliesByCode(), stats.errorsByKind(), latency, reporter.acknowledgedPerSecond(),
+                stats.repliesByCode(), stats.errorsByKind(), stats.tlsSessionsByCipher(), latency, reporter.acknowledgedPerSecond(),
                 reporter.messageP99PerSecond(),
                 new LoadReport.Idle(spec.idleConnections(), idle.established(), idle.failed(), idle.dropped()));
     }
@@ -232,6 +235,10 @@ public final class LoadGenerator {
 
     DeadlineSweeper deadlines() {
         return deadlines;
+    }
+
+    ClientTls tls() {
+        return tls;
     }
 
     LoadStats stats() {

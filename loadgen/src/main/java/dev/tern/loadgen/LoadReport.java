@@ -25,6 +25,7 @@ import org.HdrHistogram.Histogram;
  * @param connections          connections opened
  * @param replies              every reply received, by code
  * @param errors               errors by kind (connect-refused, timeout, closed-by-server, protocol, ...)
+ * @param tlsSessions          connections that started TLS, by protocol and cipher suite
  * @param latency              latency histograms by phase (µs)
  * @param acknowledgedPerSecond acknowledged messages in each second of the run
  * @param messageP99PerSecond  p99 of the message latency in each second, in ms
@@ -34,6 +35,7 @@ public record LoadReport(LoadSpec spec, Instant startedAt, Duration elapsed, Dur
                          long acknowledged, long tempfailed, long rejected, long failedByError,
                          long measuredAcknowledged, double messagesPerSecond, double dataMegabytesPerSec,
                          long connections, Map<Integer, Long> replies, Map<String, Long> errors,
+                         Map<String, Long> tlsSessions,
                          Map<Phase, Histogram> latency, List<Long> acknowledgedPerSecond,
                          List<Double> messageP99PerSecond, Idle idle) {
 
@@ -65,6 +67,11 @@ public record LoadReport(LoadSpec spec, Instant startedAt, Duration elapsed, Dur
     /** Errors of every kind. */
     public long errorCount() {
         return errors.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Connections that started TLS, whatever the cipher. */
+    public long tlsSessionCount() {
+        return tlsSessions.values().stream().mapToLong(Long::longValue).sum();
     }
 
     /** Replies with this code. */

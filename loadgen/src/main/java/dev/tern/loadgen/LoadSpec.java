@@ -25,6 +25,10 @@ import java.util.List;
  * @param size                   message size distribution (headers included)
  * @param pipelining             send MAIL/RCPT/DATA as one batch when the server offers PIPELINING (RFC 2920)
  * @param bdat                   send the content with BDAT when the server offers CHUNKING (RFC 3030)
+ * @param startTls               whether the load connections start TLS (RFC 3207) after the first EHLO; idle sessions
+ *                               always stay in plaintext
+ * @param tlsTrust               PEM certificates the server's chain must lead to (with its name checked against the
+ *                               target host), or {@code null} to accept any certificate
  * @param warmupMessages         the first messages, not measured
  * @param warmupTime             the first part of the run, not measured
  * @param drainTimeout           how long messages in flight may take once {@link #duration()} has passed
@@ -43,7 +47,7 @@ import java.util.List;
  */
 public record LoadSpec(HostPort target, int connections, long messages, Duration duration, double rate,
                        int messagesPerConnection, int recipients, SizeDistribution size, boolean pipelining,
-                       boolean bdat, long warmupMessages, Duration warmupTime, Duration drainTimeout,
+                       boolean bdat, StartTls startTls, Path tlsTrust, long warmupMessages, Duration warmupTime, Duration drainTimeout,
                        Duration connectTimeout, Duration replyTimeout, String helo, String mailFrom,
                        String recipientDomain, long seed, Path idsFile, Path hlogFile, boolean progress,
                        int idleConnections, Duration idleKeepAlive) {
@@ -78,6 +82,11 @@ public record LoadSpec(HostPort target, int connections, long messages, Duration
         }
         if (size == null) {
             errors.add("size is required");
+        }
+        if (startTls == null) {
+            errors.add("startTls is required (never, offered or required)");
+        } else if (tlsTrust != null && startTls == StartTls.NEVER) {
+            errors.add("a TLS trust file needs STARTTLS (offered or required)");
         }
         if (warmupMessages < 0 || warmupTime == null || warmupTime.isNegative()) {
             errors.add("warm-up must not be negative");
@@ -121,6 +130,8 @@ public record LoadSpec(HostPort target, int connections, long messages, Duration
         private SizeDistribution size = new SizeDistribution.Fixed(4096);
         private boolean pipelining = true;
         private boolean bdat;
+        private StartTls startTls = StartTls.NEVER;
+        private Path tlsTrust;
         private long warmupMessages;
         private Duration warmupTime = Duration.ZERO;
         private Duration drainTimeout = Duration.ofSeconds(30);
@@ -182,6 +193,16 @@ public record LoadSpec(HostPort target, int connections, long messages, Duration
 
         public Builder bdat(boolean v) {
             bdat = v;
+            return this;
+        }
+
+        public Builder startTls(StartTls v) {
+            startTls = v;
+            return this;
+        }
+
+        public Builder tlsTrust(Path v) {
+            tlsTrust = v;
             return this;
         }
 
@@ -260,7 +281,7 @@ public record LoadSpec(HostPort target, int connections, long messages, Duration
             long m = messages != null ? messages : duration != null ? DEFAULT_MESSAGE_CAP : 1000;
             Duration d = duration != null ? duration : DEFAULT_TIME_CAP;
             return new LoadSpec(target, connections, m, d, rate, messagesPerConnection, recipients, size, pipelining,
-                    bdat, warmupMessages, warmupTime, drainTimeout, connectTimeout, replyTimeout, helo, mailFrom,
+                    bdat, startTls, tlsTrust, warmupMessages, warmupTime, drainTimeout, connectTimeout, replyTimeout, helo, mailFrom,
                     recipientDomain, seed, idsFile, hlogFile, progress, idleConnections, idleKeepAlive);
         }
     }

@@ -27,6 +27,8 @@ final class LoadStats {
     final LongAdder connections = new LongAdder();
     final AtomicLongArray replies = new AtomicLongArray(600);
     final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
+    /** Connections that started TLS, by protocol and cipher suite. */
+    final ConcurrentHashMap<String, LongAdder> tlsSessions = new ConcurrentHashMap<>();
     /** nanoTime at which the first measured message started, or Long.MAX_VALUE. */
     final AtomicLong measureStart = new AtomicLong(Long.MAX_VALUE);
     /** nanoTime at which the last measured message ended, or Long.MIN_VALUE. */
@@ -52,6 +54,10 @@ final class LoadStats {
         errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
     }
 
+    void tlsSession(String protocolAndCipher) {
+        tlsSessions.computeIfAbsent(protocolAndCipher, k -> new LongAdder()).increment();
+    }
+
     void measuredWindow(long start, long end) {
         measureStart.accumulateAndGet(start, Math::min);
         measureEnd.accumulateAndGet(end, Math::max);
@@ -69,8 +75,16 @@ final class LoadStats {
     }
 
     Map<String, Long> errorsByKind() {
+        return sums(errors);
+    }
+
+    Map<String, Long> tlsSessionsByCipher() {
+        return sums(tlsSessions);
+    }
+
+    private static Map<String, Long> sums(ConcurrentHashMap<String, LongAdder> counters) {
         Map<String, Long> out = new TreeMap<>();
-        errors.forEach((k, v) -> out.put(k, v.sum()));
+        counters.forEach((k, v) -> out.put(k, v.sum()));
         return out;
     }
 

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * One connection's worth of load: takes message tickets from the {@link LoadGenerator}, waits for each ticket's
@@ -173,7 +175,28 @@ final class LoadWorker implements Runnable {
             stats.record(Phase.CONNECT, t1 - t0);
             stats.record(Phase.EHLO, t2 - t1);
         }
+        if (spec.startTls() == StartTls.REQUIRED || (spec.startTls() == StartTls.OFFERED && c.startTlsOffered())) {
+            startTls(c);
+            lap(Phase.STARTTLS, t2, measured);
+        }
         return c;
+    }
+
+    /** RFC 3207: STARTTLS, the handshake, and EHLO again inside TLS. */
+    private void startTls(SmtpClient c) throws IOException {
+        if (!c.startTlsOffered()) {
+            throw new StartTlsException("starttls-not-offered", "the server's EHLO reply does not offer STARTTLS");
+        }
+        int code = c.startTls(run.tls(), spec.target());
+        stats.reply(code);
+        if (code != 220) {
+            throw new StartTlsException("starttls-refused", "STARTTLS answered " + code);
+        }
+        stats.tlsSession(c.tlsDescription());
+        int ehlo = reply(c.ehlo(spec.helo()));
+        if (ehlo != 250) {
+            throw new ProtocolException("EHLO in TLS answered " + ehlo);
+        }
     }
 
     /** RFC 2920: MAIL, every RCPT and DATA (or BDAT with the content) in one write, then the replies in order. */
@@ -356,7 +379,10 @@ final class LoadWorker implements Runnable {
     }
 
     private int reply(SmtpClient c) throws IOException {
-        int code = c.readReply();
+        return reply(c.readReply());
+    }
+
+    private int reply(int code) {
         stats.reply(code);
         return code;
     }
@@ -395,6 +421,15 @@ final class LoadWorker implements Runnable {
     }
 
     private static String kind(IOException e) {
+        if (e instanceof StartTlsException s) {
+            return s.kind();
+        }
+        if (e instanceof SSLHandshakeException) {
+            return "tls-handshake";
+        }
+        if (e instanceof SSLException) {
+            return "tls";
+        }
         if (e instanceof ConnectException) {
             return "connect-refused";
         }

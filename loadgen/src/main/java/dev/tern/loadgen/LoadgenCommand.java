@@ -3,6 +3,7 @@ package dev.tern.loadgen;
 import dev.tern.cli.TernSubcommand;
 import dev.tern.config.HostPort;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -53,6 +54,16 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
 
     @Option(names = "--bdat", description = "Send content with BDAT when CHUNKING is offered.")
     boolean bdat;
+
+    @Option(names = "--starttls", defaultValue = "never", paramLabel = "MODE",
+            description = {"never, offered (when the EHLO reply offers it) or required: start TLS (RFC 3207) on the "
+                + "load connections (${DEFAULT-VALUE}). Idle sessions stay in plaintext."})
+    String startTls;
+
+    @Option(names = "--tls-trust", paramLabel = "FILE",
+            description = "PEM certificates the server's chain must lead to, its name checked against the target host "
+                + "(default: any certificate is accepted).")
+    Path tlsTrust;
 
     @Option(names = "--warmup", defaultValue = "0", paramLabel = "N", description = "Unmeasured first messages.")
     long warmupMessages;
@@ -137,16 +148,22 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
     LoadSpec toSpec() {
         HostPort hostPort;
         SizeDistribution sizes;
+        StartTls tls;
         try {
             hostPort = HostPort.parse(target);
             sizes = SizeDistribution.parse(size);
+            tls = StartTls.parse(startTls);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(commandLine(), e.getMessage());
+        }
+        if (tlsTrust != null && !Files.isReadable(tlsTrust)) {
+            throw new CommandLine.ParameterException(commandLine(), "--tls-trust: cannot read " + tlsTrust);
         }
         Path hlog = hlogFile != null ? hlogFile : outDir != null ? outDir.resolve("latency.hlog") : null;
         LoadSpec.Builder b = LoadSpec.builder(hostPort).connections(connections).rate(rate)
                 .messagesPerConnection(perConnection).recipients(recipients).size(sizes).pipelining(pipelining)
-                .bdat(bdat).warmupMessages(warmupMessages).warmupTime(warmupTime).drainTimeout(drainTimeout)
+                .bdat(bdat).startTls(tls).tlsTrust(tlsTrust).warmupMessages(warmupMessages).warmupTime(warmupTime)
+                .drainTimeout(drainTimeout)
                 .connectTimeout(connectTimeout).replyTimeout(replyTimeout).helo(helo).mailFrom(mailFrom)
                 .recipientDomain(recipientDomain).seed(seed).idsFile(idsFile).hlogFile(hlog).progress(!quiet)
                 .idleConnections(idleConnections).idleKeepAlive(idleKeepAlive);

@@ -7,6 +7,8 @@ package dev.tern.loadgen;
 public enum Phase {
     CONNECT("connect", "connect to 220"),
     EHLO("ehlo", "EHLO to 250"),
+    /** RFC 3207: STARTTLS, its 220, the TLS handshake, and the EHLO inside TLS to its 250. */
+    STARTTLS("starttls", "STARTTLS to EHLO 250 in TLS"),
     MAIL("mail", "MAIL to reply"),
     RCPT("rcpt", "RCPT to reply"),
     DATA("data", "DATA to 354"),

@@ -12,6 +12,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import javax.net.ssl.SSLSocket;
 
 /**
  * The client side of one SMTP connection for the load generator: buffered writes, and replies parsed in place
@@ -21,6 +22,9 @@ import java.time.Duration;
  * <p>A connection opened with {@link #connectWatched} has no socket timeouts, so its socket stays in blocking mode
  * and each read and write (on a platform thread) is one plain system call; a {@link DeadlineSweeper} enforces its
  * connect and reply timeouts by calling {@link #expire(long)}.
+ *
+ * <p>{@link #startTls} upgrades the connection to TLS (RFC 3207); the reads and writes then go through the TLS socket
+ * layered over the plain one, and closing the plain socket still ends both.
  *
  * <p>Not thread-safe: owned by one worker. {@link #close()} and {@link #expire(long)} may be called from
  * another thread to abort it.
@@ -49,6 +53,9 @@ final class SmtpClient implements AutoCloseable, DeadlineSweeper.Expirable {
     private int lineLength;
     private boolean pipelining;
     private boolean chunking;
+    private boolean startTlsOffered;
+    /** The TLS layer after {@link #startTls}, else null. */
+    private SSLSocket tls;
     /** Reply timeout enforced by the sweeper (0: the socket's own SO_TIMEOUT does it). */
     private final long watchedTimeoutNanos;
     /** nanoTime by which the current blocking call must end, or {@link #NO_DEADLINE}; read by the sweeper. */
@@ -114,16 +121,18 @@ final class SmtpClient implements AutoCloseable, DeadlineSweeper.Expirable {
         }
     }
 
-    /** Sends EHLO and reads the reply, noting PIPELINING and CHUNKING; returns the reply code. */
+    /** Sends EHLO and reads the reply, noting PIPELINING, CHUNKING and STARTTLS; returns the reply code. */
     int ehlo(String helo) throws IOException {
         append("EHLO ").append(helo).append("\r\n").flush();
         pipelining = false;
         chunking = false;
+        startTlsOffered = false;
         while (true) {
             readLine();
             if (lineLength > 4) {
                 pipelining |= keywordIs("PIPELINING");
                 chunking |= keywordIs("CHUNKING");
+                startTlsOffered |= keywordIs("STARTTLS");
             }
             if (lineLength < 4 || line[3] != '-') {
                 return code();
@@ -142,6 +151,51 @@ final class SmtpClient implements AutoCloseable, DeadlineSweeper.Expirable {
 
     boolean chunking() {
         return chunking;
+    }
+
+    /** Whether the last EHLO reply offered STARTTLS. */
+    boolean startTlsOffered() {
+        return startTlsOffered;
+    }
+
+    /**
+     * Sends STARTTLS (RFC 3207) and returns the reply's code. On 220 it has also completed the TLS handshake with
+     * {@code client}; the caller must then send EHLO again, since server and client forget what the first one said.
+     * Any other reply leaves the connection in plaintext.
+     *
+     * @throws StartTlsException when the server sent more after its 220 before TLS began: a client must not read
+     *                           it as a reply inside TLS (the client side of CVE-2011-0411's injection)
+     */
+    int startTls(ClientTls client, HostPort target) throws IOException {
+        append("STARTTLS\r\n").flush();
+        int code = readReply();
+        if (code != 220) {
+            return code;
+        }
+        if (readPos != readLimit) {
+            throw new StartTlsException("starttls-plaintext-after-220",
+                    "the server sent plaintext after its 220 to STARTTLS, before TLS began");
+        }
+        watchFor(watchedTimeoutNanos);
+        try {
+            tls = client.handshake(socket, target.host(), target.port());
+            in = tls.getInputStream();
+            out = tls.getOutputStream();
+        } catch (IOException e) {
+            throw expired ? timedOut(e) : e;
+        } finally {
+            deadline = NO_DEADLINE;
+        }
+        pipelining = false;
+        chunking = false;
+        startTlsOffered = false;
+        return code;
+    }
+
+    /** The TLS protocol and cipher suite, as in "TLSv1.3 TLS_AES_128_GCM_SHA256", or null before STARTTLS. */
+    String tlsDescription() {
+        SSLSocket s = tls;
+        return s == null ? null : s.getSession().getProtocol() + " " + s.getSession().getCipherSuite();
     }
 
     /** Reads one complete (possibly multi-line) reply and returns its code. */
@@ -249,6 +303,7 @@ final class SmtpClient implements AutoCloseable, DeadlineSweeper.Expirable {
         close();
     }
 
+    /** Closes the plain socket, and with it the TLS layer over it, without a TLS close_notify (which could block). */
     @Override
     public void close() {
         try {

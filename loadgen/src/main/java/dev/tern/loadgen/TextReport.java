@@ -10,9 +10,11 @@ public final class TextReport {
     public static String render(LoadReport r) {
         LoadSpec s = r.spec();
         StringBuilder b = new StringBuilder(2048);
-        b.append(String.format(Locale.ROOT, "Tern loadgen -> %s: %d connections, %s, %d rcpt/msg, size %s%s%s%n",
+        b.append(String.format(Locale.ROOT, "Tern loadgen -> %s: %d connections, %s, %d rcpt/msg, size %s%s%s%s%n",
                 s.target(), s.connections(), s.openLoop() ? "open loop at " + s.rate() + " msg/s" : "closed loop",
-                s.recipients(), s.size(), s.pipelining() ? ", PIPELINING" : "", s.bdat() ? ", BDAT" : ""));
+                s.recipients(), s.size(), s.pipelining() ? ", PIPELINING" : "", s.bdat() ? ", BDAT" : "",
+                s.startTls() == StartTls.NEVER ? ""
+                        : ", STARTTLS " + s.startTls() + (s.tlsTrust() != null ? " (verified)" : " (unverified)")));
         b.append(String.format(Locale.ROOT, "elapsed %.1f s, measured window %.1f s%n",
                 r.elapsed().toNanos() / 1e9, r.measured().toNanos() / 1e9));
         b.append(String.format(Locale.ROOT,
@@ -28,6 +30,9 @@ public final class TextReport {
         b.append("replies: ").append(r.replies()).append('\n');
         if (!r.errors().isEmpty()) {
             b.append("errors: ").append(r.errors()).append('\n');
+        }
+        if (!r.tlsSessions().isEmpty()) {
+            b.append("TLS sessions: ").append(r.tlsSessions()).append('\n');
         }
         b.append(String.format(Locale.ROOT, "%-34s %9s %9s %9s %9s %9s %9s%n",
                 "latency (ms)", "count", "p50", "p90", "p99", "p99.9", "max"));

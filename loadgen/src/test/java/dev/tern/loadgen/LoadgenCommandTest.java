@@ -77,4 +77,34 @@ class LoadgenCommandTest {
 
         assertThat(exit).isEqualTo(2);
     }
+
+    @Test
+    void readsTheStartTlsModeInAnyCaseAndNamesTheChoicesWhenItIsWrong() {
+        LoadgenCommand command = new LoadgenCommand();
+        new CommandLine(command).parseArgs("-t", "127.0.0.1:25", "--starttls", "Required");
+        assertThat(command.toSpec().startTls()).isEqualTo(StartTls.REQUIRED);
+        assertThat(command.toSpec().tlsTrust()).isNull();
+
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = new CommandLine(new LoadgenCommand()).setErr(new java.io.PrintWriter(err))
+                .execute("-t", "127.0.0.1:25", "--starttls", "always");
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("--starttls must be never, offered or required: always");
+    }
+
+    @Test
+    void refusesATrustFileItCannotReadOrWithoutStartTls() throws Exception {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = new CommandLine(new LoadgenCommand()).setErr(new java.io.PrintWriter(err))
+                .execute("-t", "127.0.0.1:25", "--starttls", "required", "--tls-trust", dir.resolve("none.pem").toString());
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("--tls-trust: cannot read");
+
+        Path pem = Files.writeString(dir.resolve("ca.pem"), "not used");
+        err = new java.io.StringWriter();
+        exit = new CommandLine(new LoadgenCommand()).setErr(new java.io.PrintWriter(err))
+                .execute("-t", "127.0.0.1:25", "--tls-trust", pem.toString());
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("a TLS trust file needs STARTTLS (offered or required)");
+    }
 }
