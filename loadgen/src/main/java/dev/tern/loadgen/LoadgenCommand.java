@@ -56,8 +56,8 @@ public final class LoadgenCommand implements TernSubcommand, Callable<Integer> {
     boolean bdat;
 
     @Option(names = "--starttls", defaultValue = "never", paramLabel = "MODE",
-            description = {"never, offered (when the EHLO reply offers it) or required: start TLS (RFC 3207) on the "
-                + "load connections (${DEFAULT-VALUE}). Idle sessions stay in plaintext."})
+            description = "Start TLS (RFC 3207) on the load connections: never, offered (when the EHLO reply offers "
+                + "it) or required (${DEFAULT-VALUE}). Idle sessions stay in plaintext.")
     String startTls;
 
     @Option(names = "--tls-trust", paramLabel = "FILE",
