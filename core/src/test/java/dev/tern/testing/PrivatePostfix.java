@@ -76,32 +76,38 @@ public final class PrivatePostfix implements AutoCloseable {
         String map = transports.entrySet().stream()
                 .map(e -> e.getKey() + "=smtp:[127.0.0.1]:" + e.getValue())
                 .collect(Collectors.joining(", ", "inline:{ ", " }"));
+        List<String> lines = List.of(
+                "compatibility_level = 3.6",
+                "queue_directory = " + dir.resolve("queue"),
+                "data_directory = " + data,
+                "mail_owner = postfix",
+                "setgid_group = postdrop",
+                "inet_interfaces = 127.0.0.1",
+                "inet_protocols = ipv4",
+                "myhostname = postfix.test",
+                "mydomain = postfix.test",
+                "myorigin = postfix.test",
+                "mydestination = ",
+                "mynetworks = 127.0.0.0/8",
+                "transport_maps = " + map,
+                "alias_maps = ",
+                "alias_database = ",
+                "smtp_tls_security_level = none",
+                "smtpd_tls_security_level = none",
+                "disable_dns_lookups = yes",
+                "smtp_host_lookup = native",
+                "maillog_file = " + dir.resolve("postfix.log"),
+                "maillog_file_prefixes = /tmp",
+                "queue_run_delay = 1s",
+                "minimal_backoff_time = 1s",
+                "maximal_backoff_time = 2s",
+                "biff = no");
+        // The caller's settings replace the defaults' lines rather than follow them, so postfix has nothing to warn of.
         Map<String, String> mainCf = new LinkedHashMap<>();
-        mainCf.put("compatibility_level", "3.6");
-        mainCf.put("queue_directory", dir.resolve("queue").toString());
-        mainCf.put("data_directory", data.toString());
-        mainCf.put("mail_owner", "postfix");
-        mainCf.put("setgid_group", "postdrop");
-        mainCf.put("inet_interfaces", "127.0.0.1");
-        mainCf.put("inet_protocols", "ipv4");
-        mainCf.put("myhostname", "postfix.test");
-        mainCf.put("mydomain", "postfix.test");
-        mainCf.put("myorigin", "postfix.test");
-        mainCf.put("mydestination", "");
-        mainCf.put("mynetworks", "127.0.0.0/8");
-        mainCf.put("transport_maps", map);
-        mainCf.put("alias_maps", "");
-        mainCf.put("alias_database", "");
-        mainCf.put("smtp_tls_security_level", "none");
-        mainCf.put("smtpd_tls_security_level", "none");
-        mainCf.put("disable_dns_lookups", "yes");
-        mainCf.put("smtp_host_lookup", "native");
-        mainCf.put("maillog_file", dir.resolve("postfix.log").toString());
-        mainCf.put("maillog_file_prefixes", "/tmp");
-        mainCf.put("queue_run_delay", "1s");
-        mainCf.put("minimal_backoff_time", "1s");
-        mainCf.put("maximal_backoff_time", "2s");
-        mainCf.put("biff", "no");
+        for (String line : lines) {
+            int eq = line.indexOf(" = ");
+            mainCf.put(line.substring(0, eq), line.substring(eq + 3));
+        }
         mainCf.putAll(settings);
         StringBuilder cf = new StringBuilder();
         mainCf.forEach((k, v) -> cf.append(k).append(" = ").append(v).append('\n'));
