@@ -172,8 +172,8 @@ public final class LoadGenerator {
                 stats.started.sum(), stats.acknowledged.sum(), stats.tempfailed.sum(), stats.rejected.sum(),
                 stats.failedByError.sum(), measuredAcknowledged, seconds > 0 ? measuredAcknowledged / seconds : 0,
                 seconds > 0 ? stats.measuredBytes.sum() / seconds / 1e6 : 0, stats.connections.sum(),
-                stats.repliesByCode(), stats.errorsByKind(), stats.tlsSessionsByCipher(), latency, reporter.acknowledgedPerSecond(),
-                reporter.messageP99PerSecond(),
+                stats.repliesByCode(), stats.errorsByKind(), stats.tlsSessionsByCipher(), latency,
+                reporter.acknowledgedPerSecond(), reporter.messageP99PerSecond(),
                 new LoadReport.Idle(spec.idleConnections(), idle.established(), idle.failed(), idle.dropped()));
     }
 

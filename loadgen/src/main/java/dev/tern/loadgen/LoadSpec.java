@@ -47,10 +47,10 @@ import java.util.List;
  */
 public record LoadSpec(HostPort target, int connections, long messages, Duration duration, double rate,
                        int messagesPerConnection, int recipients, SizeDistribution size, boolean pipelining,
-                       boolean bdat, StartTls startTls, Path tlsTrust, long warmupMessages, Duration warmupTime, Duration drainTimeout,
-                       Duration connectTimeout, Duration replyTimeout, String helo, String mailFrom,
-                       String recipientDomain, long seed, Path idsFile, Path hlogFile, boolean progress,
-                       int idleConnections, Duration idleKeepAlive) {
+                       boolean bdat, StartTls startTls, Path tlsTrust, long warmupMessages, Duration warmupTime,
+                       Duration drainTimeout, Duration connectTimeout, Duration replyTimeout, String helo,
+                       String mailFrom, String recipientDomain, long seed, Path idsFile, Path hlogFile,
+                       boolean progress, int idleConnections, Duration idleKeepAlive) {
 
     /** Messages started when only a duration was given. */
     public static final long DEFAULT_MESSAGE_CAP = 100_000_000L;
@@ -281,8 +281,8 @@ public record LoadSpec(HostPort target, int connections, long messages, Duration
             long m = messages != null ? messages : duration != null ? DEFAULT_MESSAGE_CAP : 1000;
             Duration d = duration != null ? duration : DEFAULT_TIME_CAP;
             return new LoadSpec(target, connections, m, d, rate, messagesPerConnection, recipients, size, pipelining,
-                    bdat, startTls, tlsTrust, warmupMessages, warmupTime, drainTimeout, connectTimeout, replyTimeout, helo, mailFrom,
-                    recipientDomain, seed, idsFile, hlogFile, progress, idleConnections, idleKeepAlive);
+                    bdat, startTls, tlsTrust, warmupMessages, warmupTime, drainTimeout, connectTimeout, replyTimeout,
+                    helo, mailFrom, recipientDomain, seed, idsFile, hlogFile, progress, idleConnections, idleKeepAlive);
         }
     }
 }

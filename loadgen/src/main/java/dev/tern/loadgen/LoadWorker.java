@@ -187,8 +187,7 @@ final class LoadWorker implements Runnable {
         if (!c.startTlsOffered()) {
             throw new StartTlsException("starttls-not-offered", "the server's EHLO reply does not offer STARTTLS");
         }
-        int code = c.startTls(run.tls(), spec.target());
-        stats.reply(code);
+        int code = reply(c.startTls(run.tls(), spec.target()));
         if (code != 220) {
             throw new StartTlsException("starttls-refused", "STARTTLS answered " + code);
         }

@@ -96,7 +96,8 @@ class LoadgenCommandTest {
     void refusesATrustFileItCannotReadOrWithoutStartTls() throws Exception {
         java.io.StringWriter err = new java.io.StringWriter();
         int exit = new CommandLine(new LoadgenCommand()).setErr(new java.io.PrintWriter(err))
-                .execute("-t", "127.0.0.1:25", "--starttls", "required", "--tls-trust", dir.resolve("none.pem").toString());
+                .execute("-t", "127.0.0.1:25", "--starttls", "required", "--tls-trust",
+                        dir.resolve("none.pem").toString());
         assertThat(exit).isEqualTo(2);
         assertThat(err.toString()).contains("--tls-trust: cannot read");
 
