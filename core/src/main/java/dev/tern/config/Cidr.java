@@ -1,11 +1,22 @@
 package dev.tern.config;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Arrays;
 
 /** An IPv4 or IPv6 network in CIDR notation; {@link #contains} answers without allocating. */
 public record Cidr(byte[] network, int prefix) {
 
+    /**
+     * Reads a network: an IPv4 dotted quad (four decimal parts, no leading zeros) or an IPv6 literal (RFC 4291 2.2,
+     * optionally in brackets), with an optional prefix length. Shorter IPv4 forms are refused: the inet_aton way of
+     * reading them would take {@code 192.168/16} for 192.0.0.168/16. Never does a DNS lookup. An IPv4-mapped IPv6
+     * network ({@code ::ffff:10.0.0.0/104}) becomes the IPv4 network it maps (10.0.0.0/8), since a client connecting
+     * over IPv4 to a dual-stack socket is seen with its IPv4 address.
+     *
+     * @throws IllegalArgumentException when the text is not such a network
+     */
     public static Cidr parse(String text) {
         String t = text.trim();
         int slash = t.indexOf('/');
@@ -13,13 +24,8 @@ public record Cidr(byte[] network, int prefix) {
         if (addr.startsWith("[") && addr.endsWith("]")) {
             addr = addr.substring(1, addr.length() - 1);
         }
-        if (!addr.matches("[0-9a-fA-F:.]+")) { // literal addresses only: never a DNS lookup
-            throw new IllegalArgumentException("not an IP network: '" + text + "'");
-        }
-        byte[] bytes;
-        try {
-            bytes = InetAddress.getByName(addr).getAddress();
-        } catch (UnknownHostException e) {
+        byte[] bytes = addr.indexOf(':') >= 0 ? ipv6(addr) : ipv4(addr);
+        if (bytes == null) {
             throw new IllegalArgumentException("not an IP network: '" + text + "'");
         }
         int max = bytes.length * 8;
@@ -32,7 +38,71 @@ public record Cidr(byte[] network, int prefix) {
         if (prefix < 0 || prefix > max) {
             throw new IllegalArgumentException("prefix length out of range in '" + text + "'");
         }
+        if (bytes.length == 16 && isIpv4Mapped(bytes)) {
+            if (prefix < 96) {
+                throw new IllegalArgumentException("an IPv4-mapped network needs a prefix of 96 or more: '" + text
+                        + "'");
+            }
+            return new Cidr(Arrays.copyOfRange(bytes, 12, 16), prefix - 96);
+        }
         return new Cidr(bytes, prefix);
+    }
+
+    /** Four decimal parts of 0-255 without leading zeros, else null. */
+    private static byte[] ipv4(String addr) {
+        byte[] out = new byte[4];
+        int part = 0;
+        int at = 0;
+        while (part < 4) {
+            int start = at;
+            int value = 0;
+            while (at < addr.length() && addr.charAt(at) >= '0' && addr.charAt(at) <= '9' && at - start < 3) {
+                value = value * 10 + addr.charAt(at++) - '0';
+            }
+            int digits = at - start;
+            if (digits == 0 || value > 255 || (digits > 1 && addr.charAt(start) == '0')) {
+                return null;
+            }
+            out[part++] = (byte) value;
+            if (part < 4) {
+                if (at >= addr.length() || addr.charAt(at) != '.') {
+                    return null;
+                }
+                at++;
+            }
+        }
+        return at == addr.length() ? out : null;
+    }
+
+    /** An IPv6 literal's 16 bytes (an IPv4 tail allowed, no zone), else null; parsed without any lookup. */
+    private static byte[] ipv6(String addr) {
+        if (!addr.matches("[0-9a-fA-F:.]+")) {
+            return null;
+        }
+        try {
+            InetAddress a = Inet6Address.ofLiteral(addr);
+            byte[] b = a.getAddress();
+            if (b.length == 16) {
+                return b;
+            }
+            // ofLiteral answers an IPv4-mapped literal with the IPv4 address; keep the mapped form for parse().
+            byte[] mapped = new byte[16];
+            mapped[10] = (byte) 0xFF;
+            mapped[11] = (byte) 0xFF;
+            System.arraycopy(b, 0, mapped, 12, 4);
+            return mapped;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static boolean isIpv4Mapped(byte[] b) {
+        for (int i = 0; i < 10; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        return b[10] == (byte) 0xFF && b[11] == (byte) 0xFF;
     }
 
     public boolean contains(InetAddress address) {
@@ -65,11 +135,11 @@ public record Cidr(byte[] network, int prefix) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Cidr c && c.prefix == prefix && java.util.Arrays.equals(c.network, network);
+        return o instanceof Cidr c && c.prefix == prefix && Arrays.equals(c.network, network);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Arrays.hashCode(network) * 31 + prefix;
+        return Arrays.hashCode(network) * 31 + prefix;
     }
 }
