@@ -166,23 +166,38 @@ final class ValueParser {
         }
     }
 
+    /**
+     * A decimal count and one of ms, s, m, h, d. A duration must fit in a long of nanoseconds (about 292 years), so
+     * that every use of it ({@code toMillis}, {@code toNanos}, a deadline) works; a larger one is refused here, as a
+     * setting's problem, rather than overflowing later.
+     */
     private static Duration parseDuration(String t) {
         String s = t.toLowerCase(Locale.ROOT);
+        Duration d;
         try {
             if (s.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+                d = Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+            } else {
+                long n = Long.parseLong(s.substring(0, s.length() - 1));
+                d = switch (s.charAt(s.length() - 1)) {
+                    case 's' -> Duration.ofSeconds(n);
+                    case 'm' -> Duration.ofMinutes(n);
+                    case 'h' -> Duration.ofHours(n);
+                    case 'd' -> Duration.ofDays(n);
+                    default -> throw new NumberFormatException();
+                };
             }
-            long n = Long.parseLong(s.substring(0, s.length() - 1));
-            return switch (s.charAt(s.length() - 1)) {
-                case 's' -> Duration.ofSeconds(n);
-                case 'm' -> Duration.ofMinutes(n);
-                case 'h' -> Duration.ofHours(n);
-                case 'd' -> Duration.ofDays(n);
-                default -> throw new NumberFormatException();
-            };
         } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
             throw new IllegalArgumentException("expected a duration like 500ms, 30s, 5m, 1h or 5d, got '" + t + "'");
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("duration too large (at most about 292 years): '" + t + "'");
         }
+        try {
+            d.toNanos();
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("duration too large (at most about 292 years): '" + t + "'");
+        }
+        return d;
     }
 
     private static String formatDuration(Duration d) {
