@@ -215,6 +215,9 @@ final class RecordCodec {
 
     private static String readDetail(Bytes<?> b) {
         int n = b.readUnsignedShort();
+        if (n > b.readRemaining()) { // read(byte[]) would quietly take what is left: a record cut short
+            throw new IllegalArgumentException("detail of " + n + " bytes runs past the record's end");
+        }
         byte[] d = new byte[n];
         b.read(d, 0, n);
         return new String(d, StandardCharsets.UTF_8);
