@@ -25,7 +25,7 @@ final class ReplyReader {
     private final byte[] buf = new byte[8192];
     private int pos;
     private int lim;
-    private final byte[] line = new byte[MAX_LINE];
+    private final byte[] line = new byte[MAX_LINE + 1];
     /**
      * Recent one-line replies beside their raw lines (without CRLF). A reply seen again is kept; one seen once (a
      * queue id makes every end-of-data reply unique) is the first to be replaced.
@@ -123,7 +123,8 @@ final class ReplyReader {
                 }
                 return len;
             }
-            if (len == MAX_LINE) {
+            // A line holds up to MAX_LINE bytes, then the CR of its CRLF (dropped at the LF).
+            if (len > MAX_LINE || (len == MAX_LINE && b != '\r')) {
                 throw new IOException("reply line longer than " + MAX_LINE + " bytes");
             }
             line[len++] = b;
