@@ -47,6 +47,12 @@ public final class QueueId {
         if (text.length() != 16) {
             throw new IllegalArgumentException("a queue id has 16 hex digits: " + text);
         }
+        for (int i = 0; i < 16; i++) { // ASCII only: parseUnsignedLong would also take a '+' and other scripts' digits
+            char c = text.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')) {
+                throw new IllegalArgumentException("a queue id has 16 hex digits: " + text);
+            }
+        }
         return Long.parseUnsignedLong(text.toString(), 16);
     }
 }
