@@ -48,6 +48,11 @@ final class ReplyReader {
             if (len < 3 || !digit(line[0]) || !digit(line[1]) || !digit(line[2])) {
                 throw new IOException("malformed reply line: " + printable(len));
             }
+            if (line[0] < '2' || line[0] > '5') {
+                // RFC 5321 4.2.1: SMTP replies are 2yz-5yz. Anything else is a broken peer, not a 5xx to bounce on:
+                // the IOException makes it a temporary failure of the connection.
+                throw new IOException("reply code outside 2xx-5xx: " + printable(len));
+            }
             int lineCode = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
             if (code >= 0 && lineCode != code) {
                 throw new IOException("reply code changed within a multi-line reply: " + printable(len));

@@ -202,6 +202,22 @@ class DeliveryEngineTest {
     }
 
     @Test
+    void defersOnAReplyCodeOutsideTwoToFiveHundredsInsteadOfBouncing() throws Exception {
+        // A broken next hop's "650" is not a permanent failure: RFC 5321 replies are 2yz-5yz.
+        AtomicInteger calls = new AtomicInteger();
+        sink.rcptReply = a -> calls.incrementAndGet() == 1 ? "650 6.1.1 no such thing" : "250 2.1.5 ok";
+        start(settings());
+        long id = journal.submit("a@sender.test", List.of("b@rcpt.test"), MESSAGE);
+
+        assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+
+        List<Outcome> os = journal.outcomesOf(id);
+        assertThat(os).extracting(Outcome::kind).containsExactly(OutcomeKind.DEFERRED, OutcomeKind.DELIVERED);
+        assertThat(os.getFirst().detail()).contains("outside 2xx-5xx");
+        assertThat(senderSink.received).as("no bounce to the sender").isEmpty();
+    }
+
+    @Test
     void recordsPerRecipientResultsFromOneTransaction() throws Exception {
         sink.rcptReply = a -> switch (a) {
             case "ok@rcpt.test" -> "250 2.1.5 ok";

@@ -2,6 +2,7 @@ package dev.tern.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -36,7 +37,7 @@ class ReplyReaderProperties {
     Arbitrary<Written> replies() {
         Arbitrary<Integer> code = Arbitraries.frequencyOf(
                 Tuple.of(5, Arbitraries.of(220, 221, 250, 251, 354, 421, 450, 451, 452, 550, 552, 554)),
-                Tuple.of(1, Arbitraries.integers().between(0, 999)));
+                Tuple.of(1, Arbitraries.integers().between(200, 599)));
         Arbitrary<String> text = Arbitraries.frequencyOf(
                 Tuple.of(4, Arbitraries.of("2.0.0 Ok", "2.1.0 Ok", "5.1.1 <x@y> unknown", "4.7.0 try later",
                         "PIPELINING", "SIZE 10240000", "mx.example ESMTP", "", "5.1", "2.0.0", "5.5.5.5 x")),
@@ -147,7 +148,7 @@ class ReplyReaderProperties {
             }
             replies++;
             assertThat(replies).as("each reply consumes at least one line").isLessThanOrEqualTo(input.length);
-            assertThat(r.code()).isBetween(0, 999);
+            assertThat(r.code()).isBetween(200, 599);
             assertThat(r.lines()).hasSizeBetween(1, ReplyReader.MAX_LINES);
             for (String line : r.lines()) {
                 assertThat(line.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(3 * ReplyReader.MAX_LINE);
@@ -155,6 +156,22 @@ class ReplyReaderProperties {
             }
             // RFC 2034: an enhanced code is only taken when its class is the reply's first digit.
             assertThat(r.enhanced()).matches("|" + r.code() / 100 + "\\.[0-9]{1,3}\\.[0-9]{1,3}");
+        }
+    }
+
+    /**
+     * RFC 5321 4.2.1: replies are 2yz-5yz. A code outside them is a broken peer and ends in {@link IOException}
+     * (delivery's temporary failure), never in a reply a caller could take for a 5xx and bounce on.
+     */
+    @Property(tries = 500)
+    void codesOutsideTwoToFiveHundredsAreRefused(@ForAll @IntRange(max = 999) int code, @ForAll boolean multiLine) {
+        String c = String.format(Locale.ROOT, "%03d", code);
+        String wire = (multiLine ? c + "-first\r\n" : "") + c + " 5.1.1 text\r\n";
+        ReplyReader reader = new ReplyReader(new Pieces(wire.getBytes(StandardCharsets.US_ASCII), code, 7));
+        if (code >= 200 && code < 600) {
+            assertThat(assertDoesNotThrow(reader::read).code()).isEqualTo(code);
+        } else {
+            assertThatThrownBy(reader::read).isInstanceOf(IOException.class).hasMessageContaining("outside 2xx-5xx");
         }
     }
 
