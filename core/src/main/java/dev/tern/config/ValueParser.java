@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Turns the text of a setting into the Java type of the record component it sets, chosen from the component's
@@ -18,6 +20,9 @@ import java.util.Optional;
  * {@code key=value[|value...]} pairs separated by {@code ;}.
  */
 final class ValueParser {
+    /** A count and its optional unit, lower case and without underscores: see {@link #parseCount}. */
+    private static final Pattern COUNT = Pattern.compile("([+-]?[0-9]+) *(?:([kmg])(?:i?b)?|b)?");
+
     private ValueParser() {
     }
 
@@ -136,33 +141,28 @@ final class ValueParser {
         };
     }
 
+    /**
+     * A decimal count, optionally followed by a binary unit: k, m or g (also written kb/kib, mb/mib, gb/gib), or b
+     * for bytes; underscores may group digits. Anything else, "1ib" or "1.5k" say, is refused.
+     */
     private static long parseCount(String t) {
-        String s = t.toLowerCase(Locale.ROOT).replace("_", "");
-        long unit = 1;
-        if (s.endsWith("ib")) {
-            s = s.substring(0, s.length() - 2);
-        } else if (s.endsWith("b") && s.length() > 1 && !Character.isDigit(s.charAt(s.length() - 2))) {
-            s = s.substring(0, s.length() - 1);
+        Matcher m = COUNT.matcher(t.trim().toLowerCase(Locale.ROOT).replace("_", ""));
+        if (!m.matches()) {
+            throw new IllegalArgumentException("expected a number (optionally with k, m or g), got '" + t + "'");
         }
-        char last = s.isEmpty() ? ' ' : s.charAt(s.length() - 1);
-        switch (last) {
-            case 'k' -> unit = 1L << 10;
-            case 'm' -> unit = 1L << 20;
-            case 'g' -> unit = 1L << 30;
-            default -> {
-            }
-        }
-        if (unit != 1) {
-            s = s.substring(0, s.length() - 1);
-        }
+        int shift = m.group(2) == null ? 0 : switch (m.group(2)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            default -> 30;
+        };
         try {
-            long v = Long.parseLong(s.trim());
+            long v = Long.parseLong(m.group(1));
             if (v < 0) {
                 throw new IllegalArgumentException("must not be negative: " + t);
             }
-            return Math.multiplyExact(v, unit);
+            return Math.multiplyExact(v, 1L << shift);
         } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException("expected a number (optionally with k, m or g), got '" + t + "'");
+            throw new IllegalArgumentException("number too large: '" + t + "'");
         }
     }
 

@@ -63,13 +63,12 @@ class ValueParserProperties {
                 Tuple.of(4, Arbitraries.longs().between(0, 1 << 20).map(String::valueOf)),
                 Tuple.of(1, Arbitraries.strings().withChars("0123456789").ofMinLength(1).ofMaxLength(21)),
                 Tuple.of(1, Arbitraries.of("", "-1", "-0", "1_000", "1.5", "0x10", " 12 ", "1 k")));
-        // Not generated: a bare "b" or "ib" suffix, which the parser reads inconsistently ("1ib" is 1, "1b" refused).
         Arbitrary<String> suffix = Arbitraries.of("", "", "k", "m", "g", "K", "M", "G", "kb", "KiB", "mb", "MiB", "gib",
-                "t", "kk", "x");
+                "b", "B", "ib", "iB", " b", "t", "kk", "x");
         return Combinators.combine(digits, suffix).as((d, s) -> d + s);
     }
 
-    /** Sizes: a decimal count with an optional binary suffix k, m, g (also written kb/kib), never negative. */
+    /** Sizes: a decimal count with an optional binary suffix k, m, g (also written kb/kib) or b, never negative. */
     @Property(tries = 3000)
     void sizesAgreeWithTheModel(@ForAll("sizeTexts") String text) {
         Object got = parseOrNull(long.class, text);
@@ -79,7 +78,7 @@ class ValueParserProperties {
     private static Long sizeModel(String text) {
         String s = text.trim().toLowerCase(Locale.ROOT).replace("_", "");
         // The count is read as Long.parseLong reads it (an optional sign); a negative count is refused.
-        var m = Pattern.compile("([+-]?\\d+) *(?:([kmg])(?:i?b)?)?").matcher(s);
+        var m = Pattern.compile("([+-]?\\d+) *(?:([kmg])(?:i?b)?|b)?").matcher(s);
         if (!m.matches()) {
             return null;
         }
