@@ -104,7 +104,13 @@ public sealed interface SizeDistribution {
             if (parts.length != 2) {
                 throw new IllegalArgumentException("expected lognormal:MEDIAN,SIGMA, got '" + text + "'");
             }
-            return new LogNormal(bytes(parts[0]), Double.parseDouble(parts[1].trim()));
+            double sigma;
+            try {
+                sigma = Double.parseDouble(parts[1].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected lognormal:MEDIAN,SIGMA, got '" + text + "'");
+            }
+            return new LogNormal(bytes(parts[0]), sigma);
         }
         int dash = t.indexOf('-');
         if (dash > 0) {

@@ -42,4 +42,45 @@ class SizeDistributionTest {
         assertThatThrownBy(() -> SizeDistribution.parse("2k-1k")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> SizeDistribution.parse("0")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    /** Seeded generated input: every distribution's text parses back to it, and draws stay within its bounds. */
+    @Test
+    void everyDistributionParsesBackFromItsTextAndDrawsWithinItsBounds() {
+        SplittableRandom random = new SplittableRandom(2026);
+        for (int i = 0; i < 3000; i++) {
+            int a = 1 + random.nextInt(SizeDistribution.MAX_SIZE);
+            int b = 1 + random.nextInt(SizeDistribution.MAX_SIZE);
+            SizeDistribution d = switch (i % 3) {
+                case 0 -> new SizeDistribution.Fixed(a);
+                case 1 -> new SizeDistribution.Uniform(Math.min(a, b), Math.max(a, b));
+                default -> new SizeDistribution.LogNormal(a, 0.01 + random.nextDouble() * 3.99);
+            };
+            assertThat(SizeDistribution.parse(d.toString())).as(d.toString()).isEqualTo(d);
+            for (int n = 0; n < 20; n++) {
+                assertThat(d.next(random)).as(d.toString()).isBetween(1, d.max());
+            }
+            assertThat(d.max()).isBetween(1, SizeDistribution.MAX_SIZE);
+        }
+    }
+
+    /** Whatever an operator types, it is a distribution or an IllegalArgumentException that names the text. */
+    @Test
+    void anyTextIsADistributionOrAClearRefusal() {
+        SplittableRandom random = new SplittableRandom(7);
+        String alphabet = "0123456789kKmM-:,. lognrmaxe+NIfy";
+        for (int i = 0; i < 20_000; i++) {
+            StringBuilder t = new StringBuilder(random.nextBoolean() ? "lognormal:" : "");
+            int n = random.nextInt(12);
+            for (int c = 0; c < n; c++) {
+                t.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            String text = t.toString();
+            try {
+                SizeDistribution d = SizeDistribution.parse(text);
+                assertThat(d.max()).as(text).isBetween(1, SizeDistribution.MAX_SIZE);
+            } catch (IllegalArgumentException e) {
+                assertThat(e.getMessage()).as(text).isNotBlank().doesNotStartWith("For input string");
+            }
+        }
+    }
 }
