@@ -173,8 +173,8 @@ final class ValueParser {
      */
     private static Duration parseDuration(String t) {
         String s = t.toLowerCase(Locale.ROOT);
-        Duration d;
         try {
+            Duration d;
             if (s.endsWith("ms")) {
                 d = Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
             } else {
@@ -187,17 +187,13 @@ final class ValueParser {
                     default -> throw new NumberFormatException();
                 };
             }
+            d.toNanos(); // throws beyond a long of nanoseconds
+            return d;
         } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
             throw new IllegalArgumentException("expected a duration like 500ms, 30s, 5m, 1h or 5d, got '" + t + "'");
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("duration too large (at most about 292 years): '" + t + "'");
         }
-        try {
-            d.toNanos();
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("duration too large (at most about 292 years): '" + t + "'");
-        }
-        return d;
     }
 
     private static String formatDuration(Duration d) {
