@@ -49,8 +49,11 @@ final class PemPrivateKeys {
             throw new DkimKeyException("no PEM block found");
         }
         int typeEnd = pemText.indexOf("-----", begin + 11);
-        if (typeEnd < 0) {
-            throw new DkimKeyException("malformed PEM header");
+        int lineEnd = pemText.indexOf('\n', begin);
+        if (typeEnd < 0 || (lineEnd >= 0 && lineEnd < typeEnd) || typeEnd - begin - 11 > 40) {
+            // The type ends on the BEGIN line: read further, it would take in the key itself, which a message
+            // must never quote.
+            throw new DkimKeyException("malformed PEM header (the BEGIN line must end with '-----')");
         }
         String type = pemText.substring(begin + 11, typeEnd);
         String footer = "-----END " + type + "-----";
