@@ -42,6 +42,8 @@ public record SinkSettings(HostPort listen, long seed,
                            boolean pipelining, boolean chunking, boolean eightBitMime, long sizeLimit,
                            boolean addressFaults, boolean keepMessages, Consumer<ReceivedMessage> listener,
                            String greeting, Path messageIdsFile) {
+    /** How far the fault ratios of one step may add up beyond 1 in binary, when in decimal they make exactly 1. */
+    private static final double RATIO_SUM_SLACK = 1e-9;
 
     public SinkSettings {
         if (listen == null || slowReplyDelay == null || greeting == null || greeting.isBlank()) {
@@ -53,8 +55,9 @@ public record SinkSettings(HostPort listen, long seed,
         checkRatio("rejectDataRatio", rejectDataRatio);
         checkRatio("disconnectDataRatio", disconnectDataRatio);
         checkRatio("slowReplyRatio", slowReplyRatio);
-        if (tempfailRcptRatio + rejectRcptRatio > 1.0
-                || tempfailDataRatio + rejectDataRatio + disconnectDataRatio > 1.0) {
+        // Decimal ratios rarely add up exactly in binary (0.33 + 0.56 + 0.11 > 1.0): allow for the rounding.
+        if (tempfailRcptRatio + rejectRcptRatio > 1.0 + RATIO_SUM_SLACK
+                || tempfailDataRatio + rejectDataRatio + disconnectDataRatio > 1.0 + RATIO_SUM_SLACK) {
             throw new IllegalArgumentException("fault ratios of one step add up to more than 1");
         }
         if (slowReplyDelay.isNegative() || sizeLimit < 0) {
