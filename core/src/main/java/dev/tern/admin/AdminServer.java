@@ -12,6 +12,7 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -19,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -36,6 +38,12 @@ public final class AdminServer implements AutoCloseable {
     public static final String SOCKET_NAME = "admin.sock";
     /** sun_path in struct sockaddr_un is 108 bytes on Linux, its terminating NUL included. */
     private static final int MAX_SOCKET_PATH = 108;
+    /** The longest request line; the longest real one ({@code delete ID}) has 23 bytes. */
+    static final int MAX_REQUEST = 1024;
+    /** How long a connection may last, request and answer together, before it is dropped. */
+    static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(30);
+    /** Input after the request line that is read and dropped before closing (beyond it, the client is reset). */
+    private static final int MAX_DISCARD = 1 << 20;
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
 
     private final ServerSocketChannel server;
@@ -43,12 +51,15 @@ public final class AdminServer implements AutoCloseable {
     private final Journal journal;
     private final DeliveryEngine delivery;
     private final Thread acceptor;
+    private final Duration connectionTimeout;
 
-    private AdminServer(ServerSocketChannel server, Path path, Journal journal, DeliveryEngine delivery) {
+    private AdminServer(ServerSocketChannel server, Path path, Journal journal, DeliveryEngine delivery,
+                        Duration connectionTimeout) {
         this.server = server;
         this.path = path;
         this.journal = journal;
         this.delivery = delivery;
+        this.connectionTimeout = connectionTimeout;
         this.acceptor = Thread.ofVirtual().name("tern-admin").start(this::acceptLoop);
     }
 
@@ -57,6 +68,12 @@ public final class AdminServer implements AutoCloseable {
      * when the socket cannot be bound: the relay serves mail without it, only {@code tern queue} cannot reach it.
      */
     public static AdminServer start(Path dataDir, Journal journal, DeliveryEngine delivery) throws IOException {
+        return start(dataDir, journal, delivery, CONNECTION_TIMEOUT);
+    }
+
+    /** {@link #start(Path, Journal, DeliveryEngine)} with another connection timeout (tests). */
+    static AdminServer start(Path dataDir, Journal journal, DeliveryEngine delivery, Duration connectionTimeout)
+            throws IOException {
         Path path = dataDir.resolve(SOCKET_NAME).toAbsolutePath();
         Files.deleteIfExists(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -73,7 +90,7 @@ public final class AdminServer implements AutoCloseable {
         } catch (UnsupportedOperationException e) {
             log.warn("cannot restrict permissions of {}", path);
         }
-        return new AdminServer(server, path, journal, delivery);
+        return new AdminServer(server, path, journal, delivery, connectionTimeout);
     }
 
     private void acceptLoop() {
@@ -91,21 +108,67 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void serve(SocketChannel ch) {
-        try (ch;
-             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch),
-                     StandardCharsets.UTF_8));
-             PrintWriter out = new PrintWriter(Channels.newOutputStream(ch), false, StandardCharsets.UTF_8)) {
-            String line = in.readLine();
+        // A client that stalls (never finishes its request, never reads the answer) must not hold a thread and a
+        // descriptor for good.
+        Thread watchdog = Thread.ofVirtual().name("tern-admin-timeout").start(() -> {
             try {
-                answer(line == null ? "" : line.trim(), out);
+                Thread.sleep(connectionTimeout);
+                ch.close();
+            } catch (InterruptedException | IOException e) {
+                // the exchange ended in time, or the connection is already gone
+            }
+        });
+        try (ch; PrintWriter out = new PrintWriter(Channels.newOutputStream(ch), false, StandardCharsets.UTF_8)) {
+            String line = readRequest(ch);
+            try {
+                if (line == null) {
+                    throw new IllegalArgumentException("request longer than " + MAX_REQUEST + " bytes");
+                }
+                answer(line.trim(), out);
                 out.println("OK");
             } catch (IllegalArgumentException | JournalException e) {
                 out.println("ERR " + e.getMessage());
             }
             out.flush();
+            ch.shutdownOutput();
+            discardUnread(ch);
         } catch (IOException e) {
             log.debug("admin request failed", e);
+        } finally {
+            watchdog.interrupt();
         }
+    }
+
+    /**
+     * Reads and drops what the client sent after its request line, up to its end of input: closing a Unix socket with
+     * unread input resets the connection, and the client would lose the answer.
+     */
+    private static void discardUnread(SocketChannel ch) throws IOException {
+        ByteBuffer sink = ByteBuffer.allocate(8192);
+        int n;
+        for (int total = 0; total < MAX_DISCARD && (n = ch.read(sink.clear())) >= 0; total += n) {
+            // dropped
+        }
+    }
+
+    /**
+     * The request: the bytes up to the first CR or LF or the end of input, or null when they exceed
+     * {@link #MAX_REQUEST}.
+     */
+    private static String readRequest(SocketChannel ch) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(MAX_REQUEST + 1);
+        while (buf.hasRemaining()) {
+            int start = buf.position();
+            if (ch.read(buf) < 0) {
+                break;
+            }
+            for (int i = start; i < buf.position(); i++) {
+                if (buf.get(i) == '\n' || buf.get(i) == '\r') {
+                    return new String(buf.array(), 0, i, StandardCharsets.UTF_8);
+                }
+            }
+        }
+        return buf.position() > MAX_REQUEST ? null : new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
     }
 
     private void answer(String request, PrintWriter out) throws JournalException {
