@@ -64,8 +64,6 @@ public final class Replies {
     public static final Reply TIMEOUT = Reply.of(421, "4.4.2", "Timeout exceeded, closing connection");
     public static final Reply TOO_MANY_ERRORS = Reply.of(421, "4.7.0", "Too many errors, closing connection");
     public static final Reply TOO_MANY_CONNECTIONS = Reply.of(421, "4.7.0", "Too many connections, try again later");
-    /** RFC 3207 4: STARTTLS is not offered by this build; 454 tells the client to try later (or without TLS). */
-    public static final Reply TLS_UNAVAILABLE = Reply.of(454, "4.7.0", "TLS not available");
 
     private Replies() {
     }

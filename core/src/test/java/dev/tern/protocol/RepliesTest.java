@@ -37,7 +37,7 @@ class RepliesTest {
         "SHUTDOWN, 421, 4.3.2", "TIMEOUT, 421, 4.4.2", "TOO_MANY_ERRORS, 421, 4.7.0",
         "TOO_MANY_CONNECTIONS, 421, 4.7.0", "EARLY_TALKER, 554, 5.5.1", "NO_VALID_RCPTS, 554, 5.5.1",
         "BAD_SENDER, 501, 5.1.7", "BAD_RCPT, 501, 5.1.3", "UNKNOWN_PARAM, 555, 5.5.4",
-        "TLS_UNAVAILABLE, 454, 4.7.0", "UTF8_NOT_PERMITTED, 553, 5.6.7", "BAD_PARAM_VALUE, 501, 5.5.4"
+        "UTF8_NOT_PERMITTED, 553, 5.6.7", "BAD_PARAM_VALUE, 501, 5.5.4"
     })
     void constantHasCodeAndEnhancedCode(String name, int code, String enhanced) throws Exception {
         Reply r = (Reply) Replies.class.getField(name).get(null);
@@ -64,7 +64,7 @@ class RepliesTest {
     @Test
     void localFailuresAreNeverPermanent() {
         for (Reply r : List.of(Replies.LOCAL_ERROR, Replies.INSUFFICIENT_STORAGE, Replies.SHUTDOWN, Replies.TIMEOUT,
-                Replies.TOO_MANY_CONNECTIONS, Replies.TLS_UNAVAILABLE, Replies.TOO_MANY_RCPTS)) {
+                Replies.TOO_MANY_CONNECTIONS, Replies.TOO_MANY_RCPTS)) {
             assertThat(r.transientFailure()).as(r.toString()).isTrue();
         }
     }
