@@ -35,7 +35,8 @@ class RecordCodecProperties {
 
     /** What the session would put into an envelope. */
     record EnvelopeSpec(long queueId, String client, String helo, String sender, long size, int body, boolean utf8,
-                        int ret, String envid, List<String> recipients, List<Integer> notifyFlags, List<String> orcpts) {
+                        int ret, String envid, List<String> recipients, List<Integer> notifyFlags,
+                        List<String> orcpts) {
     }
 
     @Provide
@@ -245,7 +246,8 @@ class RecordCodecProperties {
         byte[] record = anyRecord(spec, type, random);
         for (int i = 0; i < flips; i++) {
             int at = random.nextInt(record.length);
-            record[at] = random.nextInt(3) == 0 ? (byte) random.nextInt() : (byte) (record[at] ^ (1 << random.nextInt(8)));
+            record[at] = random.nextInt(3) == 0 ? (byte) random.nextInt()
+                    : (byte) (record[at] ^ (1 << random.nextInt(8)));
         }
         JournalIndex index = new JournalIndex();
         if (type == 2) {

@@ -69,7 +69,8 @@ class CommandParserProperties {
         String inner = p.substring(1, p.length() - 1);
         String mailbox = inner;
         if (inner.startsWith("@")) {
-            // A-d-l = At-domain *( "," At-domain ); At-domain = "@" Domain. Domains hold no ':', so the first one ends it.
+            // A-d-l = At-domain *( "," At-domain ); At-domain = "@" Domain. Domains hold no ':', so the first one
+            // ends it.
             int colon = inner.indexOf(':');
             if (colon < 0) {
                 return null;
