@@ -14,6 +14,8 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.IntPredicate;
 
 /**
  * Builds delivery status notifications (RFC 3464): a {@code multipart/report; report-type=delivery-status} message
@@ -55,8 +57,11 @@ final class DsnBuilder {
               long nowMillis) throws JournalException {
         long id = QueueId.next();
         boolean success = entries.stream().allMatch(Entry::delivered);
-        boolean eightBit = original.body() == Envelope.BODY_8BITMIME || original.body() == Envelope.BODY_BINARYMIME;
-        String boundary = QueueId.format(id) + "/" + reportingMta;
+        // 8-bit text comes only from the original: its body, or (SMTPUTF8) its addresses. Next hops' texts are
+        // made ASCII below, and message/delivery-status is US-ASCII throughout (RFC 3464 2, RFC 6533 3).
+        boolean eightBit = original.body() == Envelope.BODY_8BITMIME || original.body() == Envelope.BODY_BINARYMIME
+                || original.smtputf8();
+        String boundary = boundary(id);
         StringBuilder h = new StringBuilder(2048);
         line(h, "From: Mail Delivery System <MAILER-DAEMON@" + reportingMta + ">");
         line(h, "To: <" + original.sender() + ">");
@@ -86,7 +91,7 @@ final class DsnBuilder {
         line(h, "");
         for (Entry e : entries) {
             line(h, "<" + e.recipient().address() + ">: " + (e.remote() == null ? "" : "host " + e.remote()
-                    + " said: ") + e.reply().oneLine());
+                    + " said: ") + ascii(e.reply().oneLine()));
         }
         line(h, "");
         line(h, "--" + boundary);
@@ -96,21 +101,21 @@ final class DsnBuilder {
         line(h, "Reporting-MTA: dns; " + reportingMta);
         line(h, "X-Tern-Queue-ID: " + QueueId.format(original.queueId()));
         if (!original.envid().isEmpty()) {
-            line(h, "Original-Envelope-Id: " + xtextDecode(original.envid()));
+            line(h, "Original-Envelope-Id: " + ascii(xtextDecode(original.envid())));
         }
         line(h, "Arrival-Date: " + DATE.format(Instant.ofEpochMilli(original.receivedAtMillis())));
         for (Entry e : entries) {
             line(h, "");
-            line(h, "Final-Recipient: rfc822; " + e.recipient().address());
+            line(h, "Final-Recipient: " + addressField(e.recipient().address()));
             if (!e.recipient().orcpt().isEmpty()) {
-                line(h, "Original-Recipient: " + xtextDecode(e.recipient().orcpt()));
+                line(h, "Original-Recipient: " + originalRecipientField(xtextDecode(e.recipient().orcpt())));
             }
             line(h, "Action: " + (e.delivered() ? "delivered" : "failed"));
             line(h, "Status: " + e.reply().status());
             if (e.remote() != null) {
                 line(h, "Remote-MTA: dns; " + e.remote().host());
             }
-            line(h, "Diagnostic-Code: smtp; " + e.reply().oneLine());
+            line(h, "Diagnostic-Code: smtp; " + ascii(e.reply().oneLine()));
             line(h, "Last-Attempt-Date: " + DATE.format(Instant.ofEpochMilli(nowMillis)));
         }
         line(h, "");
@@ -155,6 +160,61 @@ final class DsnBuilder {
         }
     }
 
+    /** RFC 2046 5.1.1: at most 70 characters. The queue id makes it unique; the MTA name, if it fits, readable. */
+    private String boundary(long id) {
+        String b = QueueId.format(id) + "/" + reportingMta;
+        return b.length() <= 70 ? b : b.substring(0, 70);
+    }
+
+    /** A next hop's text for a US-ASCII field: anything else becomes '?' (a hostile peer chooses these bytes). */
+    static String ascii(String text) {
+        StringBuilder sb = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c > 0x7E) {
+                if (sb == null) {
+                    sb = new StringBuilder(text.length()).append(text, 0, i);
+                }
+                sb.append('?');
+            } else if (sb != null) {
+                sb.append(c);
+            }
+        }
+        return sb == null ? text : sb.toString();
+    }
+
+    /** RFC 3464 2.3.2 with RFC 6533 3: {@code rfc822; ADDRESS}, or {@code utf-8; ...} for an SMTPUTF8 address. */
+    static String addressField(String address) {
+        return ascii(address).equals(address) ? "rfc822; " + address : "utf-8; " + utf8AddrXtext(address);
+    }
+
+    /**
+     * RFC 6533 3 utf-8-addr-xtext: every character but QCHAR ({@code %x21-2A / %x2C-3C / %x3E-5B / %x5D-7E}) as
+     * {@code \x{HEX}}, so that the field stays US-ASCII.
+     */
+    static String utf8AddrXtext(String address) {
+        return escaped(address, cp -> cp < 0x21 || cp > 0x7E || cp == '+' || cp == '=' || cp == '\\');
+    }
+
+    /** An ORCPT value (RFC 3461 4.2, already xtext-decoded) for a US-ASCII field: non-ASCII as {@code \x{HEX}}. */
+    static String originalRecipientField(String orcpt) {
+        return escaped(orcpt, cp -> cp > 0x7E);
+    }
+
+    private static String escaped(String text, IntPredicate escape) {
+        StringBuilder sb = new StringBuilder(text.length() + 16);
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            i += Character.charCount(cp);
+            if (escape.test(cp)) {
+                sb.append("\\x{").append(Integer.toHexString(cp).toUpperCase(Locale.ROOT)).append('}');
+            } else {
+                sb.appendCodePoint(cp);
+            }
+        }
+        return sb.toString();
+    }
+
     private static JournalException exhausted() {
         return new JournalException("buffer pool exhausted while building a DSN");
     }
@@ -189,12 +249,18 @@ final class DsnBuilder {
         return -1;
     }
 
-    /** Copies the original content into the DSN body, stopping after the header block for RET=HDRS. */
+    /**
+     * Copies the original content into the DSN body, stopping after the header block for RET=HDRS. Pieces may end
+     * anywhere, also between the CR and the LF of the blank line that ends the header block: a CR that may begin
+     * that blank line is held back until the next piece shows whether an LF follows.
+     */
     private static final class OriginalCopier implements java.util.function.Consumer<ByteBuffer> {
         private static final byte[] END_OF_HEADERS = {'\r', '\n', '\r', '\n'};
+        private static final ByteBuffer CR = ByteBuffer.wrap(new byte[] {'\r'}).asReadOnlyBuffer();
         private final MessageBody body;
         private final boolean headersOnly;
         private int matched;
+        private boolean heldCr;
         private boolean stopped;
         private boolean failed;
         private byte last1;
@@ -207,39 +273,56 @@ final class DsnBuilder {
 
         @Override
         public void accept(ByteBuffer piece) {
-            if (stopped || failed) {
+            if (stopped || failed || !piece.hasRemaining()) {
                 return;
             }
+            int start = piece.position();
             int end = piece.limit();
+            boolean dropHeldCr = false;
             if (headersOnly) {
-                for (int i = piece.position(); i < end; i++) {
+                for (int i = start; i < end; i++) {
                     byte b = piece.get(i);
                     matched = b == END_OF_HEADERS[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
                     if (matched == 4) {
-                        end = i - 1; // keep the CRLF that ends the last header line, drop the blank line
+                        // Keep the CRLF that ends the last header line, drop the blank line.
+                        dropHeldCr = i == start;
+                        end = Math.max(start, i - 1);
                         stopped = true;
                         break;
                     }
                 }
             }
-            ByteBuffer src = piece.duplicate().limit(Math.max(end, piece.position()));
-            while (src.hasRemaining()) {
+            if (heldCr) {
+                heldCr = false;
+                if (!dropHeldCr) {
+                    copy(CR.duplicate());
+                }
+            }
+            if (headersOnly && !stopped && matched == 3) {
+                end--; // this piece's last byte is a CR that may begin the blank line
+                heldCr = true;
+            }
+            copy(piece.duplicate().position(start).limit(end));
+        }
+
+        private void copy(ByteBuffer src) {
+            int n = src.remaining();
+            if (n >= 2) {
+                last2 = src.get(src.limit() - 2);
+                last1 = src.get(src.limit() - 1);
+            } else if (n == 1) {
+                last2 = last1;
+                last1 = src.get(src.position());
+            }
+            while (src.hasRemaining() && !failed) {
                 ByteBuffer dst = body.writable();
                 if (dst == null) {
                     failed = true;
                     return;
                 }
-                int n = Math.min(dst.remaining(), src.remaining());
-                dst.put(src.slice(src.position(), n));
-                src.position(src.position() + n);
-            }
-            int p = src.limit();
-            if (p - piece.position() >= 2) {
-                last2 = piece.get(p - 2);
-                last1 = piece.get(p - 1);
-            } else if (p - piece.position() == 1) {
-                last2 = last1;
-                last1 = piece.get(p - 1);
+                int k = Math.min(dst.remaining(), src.remaining());
+                dst.put(src.slice(src.position(), k));
+                src.position(src.position() + k);
             }
         }
 
