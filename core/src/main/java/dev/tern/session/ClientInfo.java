@@ -25,7 +25,11 @@ public record ClientInfo(InetSocketAddress remote, byte[] addressText, boolean t
                 break;
             }
         }
-        return new ClientInfo(remote, a.getHostAddress().getBytes(StandardCharsets.US_ASCII), trusted);
+        // A link-local IPv6 peer's text carries its scope ("fe80::1%2"), which no RFC 5321 4.1.3 literal has.
+        String text = a.getHostAddress();
+        int scope = text.indexOf('%');
+        return new ClientInfo(remote, (scope < 0 ? text : text.substring(0, scope)).getBytes(StandardCharsets.US_ASCII),
+                trusted);
     }
 
     public InetAddress address() {

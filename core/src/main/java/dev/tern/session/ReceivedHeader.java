@@ -56,7 +56,7 @@ final class ReceivedHeader {
                   byte[] recipient, int rcptLen, long atMillis) {
         len = 0;
         put(FROM);
-        putSanitized(helo, helo.length);
+        putHelo(helo);
         put(OPEN_LITERAL);
         if (ipv6) {
             put(IPV6);
@@ -82,6 +82,37 @@ final class ReceivedHeader {
         put(DATE.at(atMillis));
         put(CRLF);
         return body.append(scratch, 0, len);
+    }
+
+    /**
+     * The HELO argument as the client sent it when it is a domain's letters, digits, '-', '.' and '_', or an address
+     * literal; any other octet (an RFC 5322 special such as '"' or ';', a control, 8-bit text) becomes '?', since it
+     * could break the header's structure or put 8-bit text into a message that is not SMTPUTF8.
+     */
+    private void putHelo(byte[] helo) {
+        ensure(helo.length);
+        boolean literal = isAddressLiteral(helo);
+        for (byte b : helo) {
+            boolean plain = b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+                    || b == '-' || b == '.' || b == '_' || literal && (b == '[' || b == ']' || b == ':');
+            scratch[len++] = plain ? b : (byte) '?';
+        }
+    }
+
+    /** {@code [192.0.2.1]} or {@code [IPv6:2001:db8::1]}: brackets around hex digits, '.' and ':' (a tag allowed). */
+    private static boolean isAddressLiteral(byte[] helo) {
+        if (helo.length < 3 || helo[0] != '[' || helo[helo.length - 1] != ']') {
+            return false;
+        }
+        for (int i = 1; i < helo.length - 1; i++) {
+            byte b = helo[i];
+            boolean ok = b >= '0' && b <= '9' || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F' || b == '.' || b == ':'
+                    || b == 'I' || b == 'P' || b == 'v';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Client-supplied text: CR, LF, controls and parentheses could break the header's structure, so they become ?. */
