@@ -272,7 +272,7 @@ public final class DeliveryEngine implements AutoCloseable {
         }
         Route route = router.route(job.domain());
         if (route instanceof Route.Unroutable u) {
-            settle(d, job, rcpts, TransactionResult.all(u.reply(), rcpts.length), null, flushEpoch);
+            settle(d, job, rcpts, TransactionResult.all(u.reply(), rcpts.length), null, false, flushEpoch);
             return conn;
         }
         List<HostPort> hops = ((Route.Hops) route).hops();
@@ -312,7 +312,7 @@ public final class DeliveryEngine implements AutoCloseable {
             SmtpReply why = failure != null && failure.transientFailure() ? failure
                     : SmtpReply.local(451, "4.4.1", "no next hop of " + job.domain() + " reachable: "
                     + (failure == null ? "none" : failure.oneLine()));
-            settle(d, job, rcpts, TransactionResult.all(why, rcpts.length), null, flushEpoch);
+            settle(d, job, rcpts, TransactionResult.all(why, rcpts.length), null, false, flushEpoch);
             return null;
         }
         byte[] prefix;
@@ -320,14 +320,15 @@ public final class DeliveryEngine implements AutoCloseable {
             prefix = signature(m);
         } catch (JournalException e) {
             settle(d, job, rcpts, TransactionResult.all(SmtpReply.local(451, "4.3.0",
-                    "local error reading the queued message: " + e.getMessage()), rcpts.length), null, flushEpoch);
+                    "local error reading the queued message: " + e.getMessage()), rcpts.length), null, false,
+                    flushEpoch);
             return conn;
         }
         d.rate.acquire();
         long id = m.queueId();
         TransactionResult result = conn.send(m.envelope(), rcpts, prefix, m.bodyLength(),
                 consumer -> journal.readBody(id, consumer));
-        settle(d, job, rcpts, result, conn.hop(), flushEpoch);
+        settle(d, job, rcpts, result, conn.hop(), conn.capabilities().dsn(), flushEpoch);
         if (!conn.usable() || result.serviceClosing()
                 || conn.transactions() >= d.limits.maxMessagesPerConnection()) {
             conn.quit();
@@ -384,7 +385,8 @@ public final class DeliveryEngine implements AutoCloseable {
                 for (int i = 0; i < results.size(); i++) {
                     TransactionResult r = results.get(i);
                     closing |= r.serviceClosing();
-                    settlements.add(decide(d, sending.get(i), txs.get(i).recipients(), r, conn.hop(), flushEpoch));
+                    settlements.add(decide(d, sending.get(i), txs.get(i).recipients(), r, conn.hop(),
+                            conn.capabilities().dsn(), flushEpoch));
                 }
                 settled = results.size();
                 record(settlements);
@@ -446,8 +448,8 @@ public final class DeliveryEngine implements AutoCloseable {
 
     /** Turns per-recipient replies into journaled outcomes, a DSN where one is due, and retries. */
     private void settle(Destination d, DeliveryJob job, int[] rcpts, TransactionResult result, HostPort hop,
-                        long flushEpoch) {
-        record(List.of(decide(d, job, rcpts, result, hop, flushEpoch)));
+                        boolean hopTakesDsn, long flushEpoch) {
+        record(List.of(decide(d, job, rcpts, result, hop, hopTakesDsn, flushEpoch)));
     }
 
     /**
@@ -463,7 +465,7 @@ public final class DeliveryEngine implements AutoCloseable {
      * journaled: a crash in between can duplicate a DSN but never lose one) and counts; journals nothing yet.
      */
     private Settlement decide(Destination d, DeliveryJob job, int[] rcpts, TransactionResult result, HostPort hop,
-                              long flushEpoch) {
+                              boolean hopTakesDsn, long flushEpoch) {
         MessageState m = job.message();
         EnvelopeRecord env = m.envelope();
         long now = System.currentTimeMillis();
@@ -480,7 +482,9 @@ public final class DeliveryEngine implements AutoCloseable {
             if (r.positive()) {
                 kinds[i] = OutcomeKind.DELIVERED;
                 anyPositive = true;
-                if ((rc.notifyFlags() & Envelope.NOTIFY_SUCCESS) != 0) {
+                // RFC 3461 5.2.1/5.2.2: a next hop that took NOTIFY=SUCCESS reports delivery itself; to one that did
+                // not, this relay reports the message relayed.
+                if ((rc.notifyFlags() & Envelope.NOTIFY_SUCCESS) != 0 && !hopTakesDsn) {
                     succeeded.add(new DsnBuilder.Entry(rc, true, r, hop));
                 }
             } else if (r.permanentFailure()) {

@@ -31,8 +31,11 @@ import java.util.function.IntPredicate;
 final class DsnBuilder {
     private static final DateTimeFormatter DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
 
-    /** One recipient to report on. {@code remote} is the hop that answered, or null for a local verdict. */
-    record Entry(EnvelopeRecord.Recipient recipient, boolean delivered, SmtpReply reply, HostPort remote) {
+    /**
+     * One recipient to report on: {@code relayed} (handed to a next hop that takes no DSN parameters, RFC 3461 5.2.2)
+     * or failed. {@code remote} is the hop that answered, or null for a local verdict.
+     */
+    record Entry(EnvelopeRecord.Recipient recipient, boolean relayed, SmtpReply reply, HostPort remote) {
     }
 
     /** A DSN ready to commit: the caller must {@code body.release()} after the commit. */
@@ -56,7 +59,7 @@ final class DsnBuilder {
     Dsn build(EnvelopeRecord original, long originalLength, List<Entry> entries, BodyReader originalBody,
               long nowMillis) throws JournalException {
         long id = QueueId.next();
-        boolean success = entries.stream().allMatch(Entry::delivered);
+        boolean success = entries.stream().allMatch(Entry::relayed);
         // 8-bit text comes only from the original: its body, or (SMTPUTF8) its addresses. Next hops' texts are
         // made ASCII below, and message/delivery-status is US-ASCII throughout (RFC 3464 2, RFC 6533 3).
         boolean eightBit = original.body() == Envelope.BODY_8BITMIME || original.body() == Envelope.BODY_BINARYMIME
@@ -83,7 +86,8 @@ final class DsnBuilder {
         line(h, "This is the mail system at host " + reportingMta + ".");
         line(h, "");
         if (success) {
-            line(h, "Your message was delivered to the following recipients:");
+            line(h, "Your message was relayed to the following recipients. The next mail system does not report");
+            line(h, "delivery, so you may still hear of problems from systems further along:");
         } else {
             line(h, "I'm sorry to have to inform you that your message could not be delivered to one or more");
             line(h, "recipients. The reasons are listed below.");
@@ -110,7 +114,8 @@ final class DsnBuilder {
             if (!e.recipient().orcpt().isEmpty()) {
                 line(h, "Original-Recipient: " + originalRecipientField(xtextDecode(e.recipient().orcpt())));
             }
-            line(h, "Action: " + (e.delivered() ? "delivered" : "failed"));
+            // RFC 3464 2.3.3: a relay that hands mail on has not delivered it.
+            line(h, "Action: " + (e.relayed() ? "relayed" : "failed"));
             line(h, "Status: " + e.reply().status());
             if (e.remote() != null) {
                 line(h, "Remote-MTA: dns; " + e.remote().host());

@@ -344,15 +344,32 @@ class DeliveryEngineTest {
     }
 
     @Test
-    void sendsSuccessDsnWhenNotifySuccessIsAsked() throws Exception {
-        start(settings());
+    void reportsRelayedForNotifySuccessWhenTheNextHopTakesNoDsnParameters() throws Exception {
+        start(settings()); // the sink does not offer DSN
         journal.submit("a@sender.test", List.of("b@rcpt.test"), MESSAGE, System.currentTimeMillis(),
                 Envelope.RET_UNSPECIFIED, "", Envelope.NOTIFY_SUCCESS);
 
         TestSink.Received dsn = senderSink.next(WAIT);
 
         assertThat(dsn.mail()).startsWith("<>");
-        assertThat(dsn.text()).contains("Action: delivered", "Status: 2.");
+        // RFC 3461 5.2.2, RFC 3464 2.3.3: handed to a next hop that will not report delivery, so "relayed".
+        assertThat(dsn.text()).contains("Action: relayed", "Status: 2.");
+    }
+
+    @Test
+    void leavesTheSuccessReportToANextHopThatTookNotifySuccess() throws Exception {
+        sink.dsn = true;
+        start(settings());
+        long id = journal.submit("a@sender.test", List.of("b@rcpt.test"), MESSAGE, System.currentTimeMillis(),
+                Envelope.RET_UNSPECIFIED, "", Envelope.NOTIFY_SUCCESS);
+
+        assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+
+        // RFC 3461 5.2.1: NOTIFY=SUCCESS went on to the next hop, which reports delivery; a report from here too would
+        // tell the sender twice (and claim a delivery that has not happened yet).
+        assertThat(sink.commands).anyMatch(c -> c.startsWith("RCPT TO:<b@rcpt.test> NOTIFY=SUCCESS"));
+        assertThat(journal.states(id)).containsExactly(OutcomeKind.DELIVERED);
+        assertThat(journal.bounces()).isEmpty();
     }
 
     @Test

@@ -344,7 +344,7 @@ class DsnProperties {
             char cls = st.charAt(0);
             switch (r.verdict()) {
                 case DELIVERED -> {
-                    assertThat(action).isEqualTo("delivered");
+                    assertThat(action).isEqualTo("relayed"); // RFC 3464 2.3.3: handed on, not delivered
                     assertThat(cls).isEqualTo('2');
                     assertThat(st).as(ctx).isEqualTo(r.reply().status());
                 }
