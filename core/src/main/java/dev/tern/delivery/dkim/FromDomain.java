@@ -36,7 +36,7 @@ final class FromDomain {
                 plain.append(c); // whitespace (FWS) may surround '@' and the brackets in obsolete syntax
             }
         }
-        String text = plain.toString();
+        String text = lastMailbox(plain.toString());
         int open = text.lastIndexOf('<');
         if (open >= 0) {
             int close = text.indexOf('>', open);
@@ -55,6 +55,29 @@ final class FromDomain {
             domain = domain.substring(0, domain.length() - 1);
         }
         return domain.isEmpty() ? null : domain.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The last mailbox of a list (comments, quoted strings and whitespace already gone) that holds an '@': mailboxes
+     * are separated by commas outside angle brackets, where a source route has commas of its own.
+     */
+    private static String lastMailbox(String list) {
+        int end = list.length();
+        int depth = 0;
+        for (int i = list.length() - 1; i >= 0; i--) {
+            char c = list.charAt(i);
+            if (c == '>') {
+                depth++;
+            } else if (c == '<' && depth > 0) {
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                if (list.lastIndexOf('@', end - 1) > i) {
+                    return list.substring(i + 1, end);
+                }
+                end = i; // nothing addressed after this comma (a trailing or empty entry): look further back
+            }
+        }
+        return list.substring(0, end);
     }
 
     private static boolean isDomainChar(char c) {

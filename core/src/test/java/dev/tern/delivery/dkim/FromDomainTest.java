@@ -28,6 +28,14 @@ class FromDomainTest {
     }
 
     @Test
+    void takesTheLastMailboxOfAList() {
+        assertThat(domain(" Other <other@decoy.test>, author@example.org\r\n")).isEqualTo("example.org");
+        assertThat(domain(" a@first.test, Author <author@example.org>\r\n")).isEqualTo("example.org");
+        assertThat(domain(" <@relay.test,@hop.test:author@example.org>\r\n")).isEqualTo("example.org");
+        assertThat(domain(" author@example.org,\r\n")).isEqualTo("example.org");
+    }
+
+    @Test
     void returnsNullWithoutAnAddress() {
         assertThat(domain(" undisclosed\r\n")).isNull();
     }
