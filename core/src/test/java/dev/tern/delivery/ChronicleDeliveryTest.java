@@ -10,10 +10,8 @@ import dev.tern.journal.ChronicleJournal;
 import dev.tern.journal.OutcomeKind;
 import dev.tern.journal.QueuedMessage;
 import dev.tern.message.Envelope;
-import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -68,15 +66,7 @@ class ChronicleDeliveryTest {
             ByteBuffer b = ByteBuffer.wrap(Envelope.utf8(r));
             env.addRecipient(b, 0, b.limit(), 0, empty, 0, 0);
         }
-        MessageBody body = new MessageBody(pool);
-        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-        body.append(bytes, 0, bytes.length);
-        body.seal();
-        try {
-            journal.commit(env, body);
-        } finally {
-            body.release();
-        }
+        TestCommits.commit(journal, env, content, pool);
         return id;
     }
 

@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tern.buffer.BufferPool;
 import dev.tern.message.Envelope;
-import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import dev.tern.journal.Journal;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -99,15 +97,7 @@ class CrashRecoveryTest {
         env.mailParameters(-1, Envelope.BODY_UNSPECIFIED, false, Envelope.RET_UNSPECIFIED, empty, 0, 0);
         ByteBuffer rcpt = ByteBuffer.wrap(Envelope.utf8("u" + n + "@rcpt.test"));
         env.addRecipient(rcpt, 0, rcpt.limit(), 0, empty, 0, 0);
-        MessageBody body = new MessageBody(pool);
-        byte[] bytes = ("Subject: crash " + n + "\r\n\r\nbody " + n + "\r\n").getBytes(StandardCharsets.US_ASCII);
-        body.append(bytes, 0, bytes.length);
-        body.seal();
-        try {
-            journal.commit(env, body);
-        } finally {
-            body.release();
-        }
+        TestCommits.commit(journal, env, "Subject: crash " + n + "\r\n\r\nbody " + n + "\r\n", pool);
     }
 
     private static void count(List<TestSink.Received> received, Map<Integer, Integer> arrivals) {

@@ -9,7 +9,6 @@ import dev.tern.journal.Outcome;
 import dev.tern.journal.OutcomeKind;
 import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
-import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -482,15 +481,7 @@ class DeliveryModelProperties {
                         + "@example.org" : ""));
                 env.addRecipient(to, 0, to.limit(), r.notifyFlags(), orcpt, 0, orcpt.limit());
             }
-            MessageBody body = new MessageBody(new BufferPool(256, 8, 1024));
-            byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-            body.append(bytes, 0, bytes.length);
-            body.seal();
-            try {
-                journal.commit(env, body);
-            } finally {
-                body.release();
-            }
+            TestCommits.commit(journal, env, content, new BufferPool(256, 8, 1024));
             return id;
         }
 

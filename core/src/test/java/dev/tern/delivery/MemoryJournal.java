@@ -13,7 +13,6 @@ import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -180,15 +179,7 @@ final class MemoryJournal implements Journal {
             ByteBuffer orcpt = ByteBuffer.wrap(Envelope.utf8("rfc822;" + r.replace("=", "+3D")));
             env.addRecipient(rb, 0, rb.limit(), notify, orcpt, 0, orcpt.limit());
         }
-        MessageBody body = new MessageBody(pool);
-        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-        body.append(bytes, 0, bytes.length);
-        body.seal();
-        try {
-            commit(env, body);
-        } finally {
-            body.release();
-        }
+        TestCommits.commit(this, env, content, pool);
         return id;
     }
 
