@@ -30,7 +30,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -656,59 +655,11 @@ class DkimSignatureProperties {
 
     // ---------------------------------------------------------------- dkimpy, many messages per run
 
-    private static final String BATCH_SCRIPT = """
-            import sys
-            import dkim
-            records = {}
-            for arg in sys.argv[2:]:
-                name, path = arg.split("=", 1)
-                records[name.lower().encode()] = open(path, "rb").read().strip()
-            def dnsfunc(name, timeout=5):
-                return records.get(name.lower().rstrip(b"."))
-            for line in open(sys.argv[1], encoding="utf-8"):
-                case_id, path = line.rstrip("\\n").split("\\t")
-                message = open(path, "rb").read()
-                results = []
-                try:
-                    headers, _ = dkim.rfc822_parse(message)
-                    count = sum(1 for n, _ in headers if n.lower() == b"dkim-signature")
-                    verifier = dkim.DKIM(message)
-                    for i in range(count):
-                        try:
-                            results.append("PASS" if verifier.verify(idx=i, dnsfunc=dnsfunc) else "FAIL")
-                        except dkim.DKIMException as e:
-                            results.append("ERROR:" + str(e).replace(" ", "_"))
-                except Exception as e:
-                    results.append("CRASH:" + repr(e).replace(" ", "_"))
-                print(case_id, *results)
-            """;
-
     /** Verifies every message with dkimpy in one python run: id to the result of each DKIM-Signature, in order. */
     private static Map<String, List<String>> dkimpy(Map<String, byte[]> messages) throws Exception {
         Path dir = Files.createTempDirectory("dkim-props");
         try {
-            Path script = Files.writeString(dir.resolve("verify_batch.py"), BATCH_SCRIPT);
-            StringBuilder manifest = new StringBuilder();
-            for (Map.Entry<String, byte[]> e : messages.entrySet()) {
-                Path file = Files.write(dir.resolve(e.getKey() + ".eml"), e.getValue());
-                manifest.append(e.getKey()).append('\t').append(file).append('\n');
-            }
-            Path list = Files.writeString(dir.resolve("manifest.txt"), manifest);
-            List<String> command = new ArrayList<>(List.of(python(), script.toString(), list.toString()));
-            records().forEach((name, file) -> command.add(name + "=" + file));
-            Path out = dir.resolve("out.txt");
-            Path err = dir.resolve("err.txt");
-            Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException("dkimpy did not finish within 60 s");
-            }
-            assertThat(p.exitValue()).as("dkimpy batch run: %s", Files.readString(err)).isZero();
-            Map<String, List<String>> results = new HashMap<>();
-            for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {
-                String[] parts = line.split(" ");
-                results.put(parts[0], List.of(parts).subList(1, parts.length));
-            }
+            Map<String, List<String>> results = DkimpyVerifier.verifyAll(messages, records(), dir);
             assertThat(results.keySet()).containsExactlyInAnyOrderElementsOf(messages.keySet());
             return results;
         } finally {
@@ -718,11 +669,6 @@ class DkimSignatureProperties {
                 }
             }
         }
-    }
-
-    /** Debian's python3-dkim lives under /usr/bin/python3; a python3 earlier on PATH may lack it. */
-    private static String python() {
-        return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
     }
 
     /** The TXT records of both selectors, published for both signing domains (the same keys sign for each). */

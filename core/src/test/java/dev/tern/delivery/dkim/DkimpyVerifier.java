@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,34 @@ final class DkimpyVerifier {
         List<String> command = new ArrayList<>(List.of(python(), script().toString(), messageFile.toString()));
         records.forEach((name, file) -> command.add(name + "=" + file));
         return run(command);
+    }
+
+    /**
+     * Verifies many messages in one python run (a run costs about 0.2 s): for each message's id, the result of each of
+     * its DKIM-Signatures in order (PASS, FAIL, ERROR:reason; CRASH:reason when dkimpy cannot read it).
+     */
+    static Map<String, List<String>> verifyAll(Map<String, byte[]> messages, Map<String, Path> records, Path workDir)
+            throws IOException, InterruptedException {
+        StringBuilder manifest = new StringBuilder();
+        for (Map.Entry<String, byte[]> e : messages.entrySet()) {
+            Path file = Files.write(workDir.resolve(e.getKey() + ".eml"), e.getValue());
+            manifest.append(e.getKey()).append('\t').append(file).append('\n');
+        }
+        Path list = Files.writeString(workDir.resolve("manifest.txt"), manifest);
+        List<String> command = new ArrayList<>(List.of(python(), script().toString(), "--batch", list.toString()));
+        records.forEach((name, file) -> command.add(name + "=" + file));
+        Result r = run(command, 60);
+        if (r.exitCode() != 0) {
+            throw new IllegalStateException("dkimpy batch run failed: " + r.stderr());
+        }
+        Map<String, List<String>> results = new HashMap<>();
+        for (String line : r.stdout().split("\n")) {
+            if (!line.isBlank()) {
+                String[] parts = line.split(" ");
+                results.put(parts[0], List.of(parts).subList(1, parts.length));
+            }
+        }
+        return results;
     }
 
     static Path resource(String name) {
@@ -72,13 +101,17 @@ final class DkimpyVerifier {
     }
 
     private static Result run(List<String> command) throws IOException, InterruptedException {
+        return run(command, 30);
+    }
+
+    private static Result run(List<String> command, int seconds) throws IOException, InterruptedException {
         Path out = Files.createTempFile("dkimpy", ".out");
         Path err = Files.createTempFile("dkimpy", ".err");
         try {
             Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new IllegalStateException("dkimpy did not finish within 30 s: " + command);
+                throw new IllegalStateException("dkimpy did not finish within " + seconds + " s: " + command);
             }
             return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));
