@@ -89,6 +89,15 @@ public final class ChronicleJournal implements Journal {
             OpenCycleFiles openCycleFiles = new OpenCycleFiles();
             JournalWriter writer = new JournalWriter(queue, dataDir, settings, index, openCycleFiles);
             Recovery.Result r = Recovery.replay(queue, index, writer::knownCycle);
+            if (r.stoppedEarly()) {
+                // Serving on would let compaction delete the unread records, and mail accepted now would be written
+                // where the next replay cannot reach it either.
+                throw new JournalException("journal " + dataDir + " is damaged: records after index "
+                        + Long.toHexString(r.lastRead()) + " cannot be read, though records were written up to "
+                        + Long.toHexString(r.lastWritten()) + ". Refusing to start so that nothing more is lost: "
+                        + "copy the directory for repair, then move the damaged cycle file aside to start without "
+                        + "its messages");
+            }
             LOG.info("journal {} opened: {} records replayed, {} unreadable, {} messages pending", dataDir,
                     r.records(), r.skipped(), index.size());
             writer.start();

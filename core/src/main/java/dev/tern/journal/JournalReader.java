@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A read-only snapshot of a journal for {@code tern queue list/show}, safe to take from another process while the
@@ -21,6 +23,7 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
  * <p>Threading: immutable after {@link #open}; any thread may use it.
  */
 public final class JournalReader {
+    private static final Logger LOG = LoggerFactory.getLogger(JournalReader.class);
     /** Headers larger than this are cut in {@link #headers}. */
     public static final int MAX_HEADER_BYTES = 64 << 10;
 
@@ -43,7 +46,12 @@ public final class JournalReader {
         JournalIndex index = new JournalIndex();
         try (SingleChronicleQueue q = ChronicleJournal.builder(dataDir, settings.rollInterval(),
                 settings.maxRecordBytes(), InstantSource.system()).readOnly(true).build()) {
-            Recovery.replay(q, index, (cycle, file) -> { });
+            Recovery.Result r = Recovery.replay(q, index, (cycle, file) -> { });
+            if (r.stoppedEarly()) {
+                LOG.warn("journal {} is damaged: records after index {} cannot be read (written up to {}); the list"
+                        + " shows only what comes before", dataDir, Long.toHexString(r.lastRead()),
+                        Long.toHexString(r.lastWritten()));
+            }
         } catch (RuntimeException | InternalError e) {
             throw new JournalException("cannot read journal " + dataDir + ": " + e, e);
         }

@@ -147,9 +147,14 @@ final class RecordCodec {
         if (rec.queueId() != id) {
             throw new IllegalArgumentException("envelope id differs from record id");
         }
+        if (rec.recipients().isEmpty()) {
+            // The writer never stores one; read as final, it would vanish from the queue without a word.
+            throw new IllegalArgumentException("envelope has no recipients");
+        }
         long bodyLength = b.readLong();
-        if (bodyLength < 0 || bodyLength > b.readRemaining()) {
-            throw new IllegalArgumentException("bad body length " + bodyLength);
+        if (bodyLength != b.readRemaining()) { // the body ends the record: Chronicle's length is exact
+            throw new IllegalArgumentException("body length " + bodyLength + " but " + b.readRemaining()
+                    + " bytes left in the record");
         }
         StoredMessage m = new StoredMessage(rec, env);
         m.cycle = cycle;

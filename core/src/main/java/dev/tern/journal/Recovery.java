@@ -17,7 +17,22 @@ import org.slf4j.LoggerFactory;
 final class Recovery {
     private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
 
-    record Result(long records, long skipped) {
+    /**
+     * What a replay read.
+     *
+     * @param records        documents read
+     * @param skipped        documents that could not be parsed (logged)
+     * @param lastRead       index of the last document read, or -1
+     * @param lastWritten    index of the last document the queue says was written, or -1
+     */
+    record Result(long records, long skipped, long lastRead, long lastWritten) {
+        /**
+         * Whether the replay stopped before the last document written: a record header damaged on disk ends what a
+         * tailer can read, and every record after it, in that cycle and the later ones, is unreachable.
+         */
+        boolean stoppedEarly() {
+            return lastWritten > lastRead;
+        }
     }
 
     private Recovery() {
@@ -27,6 +42,7 @@ final class Recovery {
     static Result replay(SingleChronicleQueue queue, JournalIndex index, CycleSink cycles) {
         long records = 0;
         long skipped = 0;
+        long lastRead = -1;
         int lastCycle = Integer.MIN_VALUE;
         Path file = null;
         try (ExcerptTailer tailer = queue.createTailer()) {
@@ -35,6 +51,7 @@ final class Recovery {
                     if (!dc.isPresent()) {
                         break;
                     }
+                    lastRead = dc.index();
                     int cycle = queue.rollCycle().toCycle(dc.index());
                     if (cycle != lastCycle) {
                         file = tailer.currentFile().toPath();
@@ -55,7 +72,13 @@ final class Recovery {
                 }
             }
         }
-        return new Result(records, skipped);
+        long lastWritten;
+        try {
+            lastWritten = queue.lastIndex();
+        } catch (AssertionError e) { // Chronicle's own checks, when enabled, on a file cut short
+            throw new IllegalStateException("cannot find the journal's last record: " + e, e);
+        }
+        return new Result(records, skipped, lastRead, lastWritten < 0 ? -1 : lastWritten);
     }
 
     /** Told of each cycle file found. */
