@@ -83,20 +83,27 @@ public final class ChronicleJournal implements Journal {
             if (lock == null) {
                 throw new JournalException("journal " + dataDir + " is in use by another process");
             }
-            queue = builder(dataDir, settings.rollInterval(), settings.maxRecordBytes(), clock).build();
+            SingleChronicleQueueBuilder builder = builder(dataDir, settings.rollInterval(), settings.maxRecordBytes(),
+                    clock);
+            queue = builder.build();
+            if (builder.readOnly()) {
+                // Chronicle falls back to read-only (and says so in the builder) when it cannot use its metadata
+                // file; every commit would then fail.
+                throw new JournalException("journal " + dataDir + " opened read-only: its "
+                        + SingleChronicleQueue.QUEUE_METADATA_FILE + " is damaged or not writable. Refusing to start;"
+                        + " with the relay stopped, move that file aside and Chronicle rebuilds it");
+            }
             syncMetadata(dataDir);
             JournalIndex index = new JournalIndex();
             OpenCycleFiles openCycleFiles = new OpenCycleFiles();
             JournalWriter writer = new JournalWriter(queue, dataDir, settings, index, openCycleFiles);
             Recovery.Result r = Recovery.replay(queue, index, writer::knownCycle);
-            if (r.stoppedEarly()) {
+            if (r.damage() != null) {
                 // Serving on would let compaction delete the unread records, and mail accepted now would be written
                 // where the next replay cannot reach it either.
-                throw new JournalException("journal " + dataDir + " is damaged: records after index "
-                        + Long.toHexString(r.lastRead()) + " cannot be read, though records were written up to "
-                        + Long.toHexString(r.lastWritten()) + ". Refusing to start so that nothing more is lost: "
-                        + "copy the directory for repair, then move the damaged cycle file aside to start without "
-                        + "its messages");
+                throw new JournalException("journal " + dataDir + " is damaged: " + r.damage() + ". Refusing to "
+                        + "start so that nothing more is lost: copy the directory for repair, then move the damaged "
+                        + "cycle file aside to start without its messages");
             }
             LOG.info("journal {} opened: {} records replayed, {} unreadable, {} messages pending", dataDir,
                     r.records(), r.skipped(), index.size());

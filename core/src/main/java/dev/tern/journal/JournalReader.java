@@ -47,10 +47,8 @@ public final class JournalReader {
         try (SingleChronicleQueue q = ChronicleJournal.builder(dataDir, settings.rollInterval(),
                 settings.maxRecordBytes(), InstantSource.system()).readOnly(true).build()) {
             Recovery.Result r = Recovery.replay(q, index, (cycle, file) -> { });
-            if (r.stoppedEarly()) {
-                LOG.warn("journal {} is damaged: records after index {} cannot be read (written up to {}); the list"
-                        + " shows only what comes before", dataDir, Long.toHexString(r.lastRead()),
-                        Long.toHexString(r.lastWritten()));
+            if (r.damage() != null) {
+                LOG.warn("journal {} is damaged: {}; what follows lists only what comes before", dataDir, r.damage());
             }
         } catch (RuntimeException | InternalError e) {
             throw new JournalException("cannot read journal " + dataDir + ": " + e, e);

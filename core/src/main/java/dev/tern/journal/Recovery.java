@@ -3,6 +3,7 @@ package dev.tern.journal;
 import java.nio.file.Path;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueStore;
 import net.openhft.chronicle.wire.DocumentContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,6 +13,11 @@ import org.slf4j.LoggerFactory;
  * Chronicle never hands a tailer a document whose header is not complete, so a record torn by a crash is simply
  * absent; a complete record Tern cannot parse is logged and skipped, never fatal.
  *
+ * <p>A record header damaged on disk ends what a tailer can read just as a torn tail does, and hides every record
+ * after it. So after the replay, {@link Result#damage()} says whether anything was written beyond the point where
+ * reading stopped: a later cycle file, or a last complete document beyond the last one read (a torn tail never
+ * becomes one).
+ *
  * <p>Threading: runs on the opening thread before the writer starts (or in {@link JournalReader}).
  */
 final class Recovery {
@@ -20,19 +26,11 @@ final class Recovery {
     /**
      * What a replay read.
      *
-     * @param records        documents read
-     * @param skipped        documents that could not be parsed (logged)
-     * @param lastRead       index of the last document read, or -1
-     * @param lastWritten    index of the last document the queue says was written, or -1
+     * @param records documents read
+     * @param skipped documents that could not be parsed (logged)
+     * @param damage  why records written after the last one read cannot be reached, or null when nothing was
      */
-    record Result(long records, long skipped, long lastRead, long lastWritten) {
-        /**
-         * Whether the replay stopped before the last document written: a record header damaged on disk ends what a
-         * tailer can read, and every record after it, in that cycle and the later ones, is unreachable.
-         */
-        boolean stoppedEarly() {
-            return lastWritten > lastRead;
-        }
+    record Result(long records, long skipped, String damage) {
     }
 
     private Recovery() {
@@ -42,16 +40,15 @@ final class Recovery {
     static Result replay(SingleChronicleQueue queue, JournalIndex index, CycleSink cycles) {
         long records = 0;
         long skipped = 0;
-        long lastRead = -1;
         int lastCycle = Integer.MIN_VALUE;
         Path file = null;
+        long lastStart = -1;
         try (ExcerptTailer tailer = queue.createTailer()) {
             while (true) {
                 try (DocumentContext dc = tailer.readingDocument()) {
                     if (!dc.isPresent()) {
                         break;
                     }
-                    lastRead = dc.index();
                     int cycle = queue.rollCycle().toCycle(dc.index());
                     if (cycle != lastCycle) {
                         file = tailer.currentFile().toPath();
@@ -59,6 +56,7 @@ final class Recovery {
                         cycles.accept(cycle, file);
                         lastCycle = cycle;
                     }
+                    lastStart = dc.wire().bytes().readPosition() - 4; // the header, as a file offset
                     if (!dc.isData()) {
                         continue;
                     }
@@ -72,13 +70,37 @@ final class Recovery {
                 }
             }
         }
-        long lastWritten;
-        try {
-            lastWritten = queue.lastIndex();
-        } catch (AssertionError e) { // Chronicle's own checks, when enabled, on a file cut short
-            throw new IllegalStateException("cannot find the journal's last record: " + e, e);
+        return new Result(records, skipped, damage(queue, lastCycle, file, lastStart));
+    }
+
+    /**
+     * Why records written after the document that starts at {@code lastStart} of {@code file} (cycle
+     * {@code lastCycle}) are unreachable, or null. With nothing read at all, the first cycle's records are.
+     */
+    private static String damage(SingleChronicleQueue queue, int lastCycle, Path file, long lastStart) {
+        if (file != null && queue.lastCycle() > lastCycle) {
+            return "reading stopped in cycle file " + file.getFileName() + " but later cycle files exist";
         }
-        return new Result(records, skipped, lastRead, lastWritten < 0 ? -1 : lastWritten);
+        int cycle = file != null ? lastCycle : queue.firstCycle();
+        if (cycle == Integer.MAX_VALUE || cycle < 0) {
+            return null; // no cycle file at all
+        }
+        // The store header keeps where the last complete document starts; a torn tail never got that far.
+        SingleChronicleQueueStore store = queue.storeForCycle(cycle, queue.epoch(), false, null);
+        if (store == null) {
+            return null;
+        }
+        try {
+            long written = store.writePosition();
+            if (written > Math.max(lastStart, 0)) {
+                return (file == null ? "no record can be read, though cycle " + cycle + " has records up to offset "
+                        : "cycle file " + file.getFileName() + " has records up to offset ") + written
+                        + (file == null ? "" : " but reading stopped at the one at " + lastStart);
+            }
+            return null;
+        } finally {
+            queue.closeStore(store);
+        }
     }
 
     /** Told of each cycle file found. */
