@@ -6,6 +6,7 @@ import dev.tern.config.RelayConfig;
 import dev.tern.config.Setting;
 import dev.tern.config.Settings;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,7 @@ final class SettingOptions {
     static RelayConfig load(CommandSpec spec, RelayConfig defaults) throws ConfigException {
         ParseResult pr = spec.commandLine().getParseResult();
         Map<String, String> flags = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
         for (Setting s : Settings.ALL) {
             OptionSpec o = spec.findOption("--" + s.name());
             if (o == null || !pr.hasMatchedOption(o)) {
@@ -49,7 +51,8 @@ final class SettingOptions {
                 for (String kv : pr.matchedOptionValue("--" + s.name(), new String[0])) {
                     int eq = kv.indexOf('=');
                     if (eq <= 0) {
-                        throw new ConfigException(List.of("--" + s.name() + ": expected KEY=VALUE, got '" + kv + "'"));
+                        problems.add("--" + s.name() + ": expected KEY=VALUE, got '" + kv + "'");
+                        continue;
                     }
                     flags.put(s.name() + "." + kv.substring(0, eq), kv.substring(eq + 1));
                 }
@@ -59,6 +62,16 @@ final class SettingOptions {
         }
         OptionSpec config = spec.findOption("--config");
         Path file = pr.hasMatchedOption(config) ? pr.matchedOptionValue("--config", (Path) null) : null;
-        return ConfigLoader.load(defaults, file, flags);
+        // Every problem at once: the malformed flags above with whatever the file and the other flags have.
+        RelayConfig loaded = null;
+        try {
+            loaded = ConfigLoader.load(defaults, file, flags);
+        } catch (ConfigException e) {
+            problems.addAll(e.problems());
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return loaded;
     }
 }

@@ -3,8 +3,12 @@ package dev.tern.config;
 import java.io.IOException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,8 +18,9 @@ import java.util.Map;
 
 /**
  * Builds the {@link RelayConfig}: defaults, then the config file, then flags, each later one winning. The config file
- * has one {@code key = value} per line; {@code #} starts a comment. Every problem (unknown key, bad value, failed
- * check) is collected, and all of them are reported together in one {@link ConfigException}.
+ * has one {@code key = value} per line; {@code #} starts a comment. Every
+ * problem (unknown key, bad value, failed check) is collected, each with its line, and all of them are reported
+ * together in one {@link ConfigException}.
  */
 public final class ConfigLoader {
     private ConfigLoader() {
@@ -30,9 +35,13 @@ public final class ConfigLoader {
         List<String> problems = new ArrayList<>();
         RelayConfig config = base;
         if (file != null) {
-            config = apply(config, readFile(file, problems), file + ": ", problems);
+            for (Line line : readFile(file, problems).values()) {
+                config = apply(config, line.key(), line.value(), file + ":" + line.number() + ": ", problems);
+            }
         }
-        config = apply(config, flags, "--", problems);
+        for (Map.Entry<String, String> e : flags.entrySet()) {
+            config = apply(config, e.getKey().toLowerCase(Locale.ROOT), e.getValue(), "--", problems);
+        }
         problems.addAll(check(config));
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -40,46 +49,74 @@ public final class ConfigLoader {
         return config;
     }
 
-    /** The file's {@code key = value} lines, in order; syntax problems are added to {@code problems}. */
-    static Map<String, String> readFile(Path file, List<String> problems) {
-        Map<String, String> values = new LinkedHashMap<>();
-        List<String> lines;
+    /** One {@code key = value} line of the file: the key lower-cased, the value trimmed, the line's number. */
+    record Line(String key, String value, int number) {
+    }
+
+    /**
+     * The file's settings by key, each from the last line that sets it (keys are case-insensitive); syntax problems
+     * are added to {@code problems}, each with its line. A UTF-8 byte order mark is ignored; a line that is not UTF-8
+     * is a problem of its own, not of the whole file.
+     */
+    static Map<String, Line> readFile(Path file, List<String> problems) {
+        Map<String, Line> values = new LinkedHashMap<>();
+        byte[] bytes;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            problems.add(file + ": does not exist");
+            return values;
         } catch (IOException e) {
             problems.add(file + ": cannot read (" + e.getMessage() + ")");
             return values;
         }
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            int hash = line.indexOf('#');
-            if (hash >= 0) {
-                line = line.substring(0, hash);
+        int start = bytes.length >= 3 && (bytes[0] & 0xFF) == 0xEF && (bytes[1] & 0xFF) == 0xBB
+                && (bytes[2] & 0xFF) == 0xBF ? 3 : 0;
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
+        for (int number = 1; start < bytes.length; number++) {
+            int end = start;
+            while (end < bytes.length && bytes[end] != '\n') {
+                end++;
             }
+            String line;
+            try {
+                line = utf8.decode(ByteBuffer.wrap(bytes, start, end - start)).toString();
+            } catch (CharacterCodingException e) {
+                problems.add(file + ":" + number + ": not UTF-8");
+                start = end + 1;
+                continue;
+            }
+            start = end + 1;
+            line = withoutComment(line);
             if (line.isBlank()) {
                 continue;
             }
             int eq = line.indexOf('=');
-            if (eq <= 0) {
-                problems.add(file + ":" + (i + 1) + ": expected 'key = value'");
+            if (eq <= 0 || line.substring(0, eq).isBlank()) {
+                problems.add(file + ":" + number + ": expected 'key = value'");
                 continue;
             }
-            values.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+            String key = line.substring(0, eq).trim().toLowerCase(Locale.ROOT);
+            values.remove(key); // the last line wins, in its place
+            values.put(key, new Line(key, line.substring(eq + 1).trim(), number));
         }
         return values;
     }
 
-    private static RelayConfig apply(RelayConfig config, Map<String, String> values, String where,
+    /** The line up to its comment: {@code #} starts one anywhere (so a value cannot hold a '#'). */
+    private static String withoutComment(String line) {
+        int hash = line.indexOf('#');
+        return hash < 0 ? line : line.substring(0, hash);
+    }
+
+    private static RelayConfig apply(RelayConfig config, String key, String value, String where,
                                      List<String> problems) {
-        for (Map.Entry<String, String> e : values.entrySet()) {
-            String key = e.getKey().toLowerCase(Locale.ROOT);
-            try {
-                config = set(config, key, e.getValue());
-            } catch (IllegalArgumentException ex) {
-                problems.add(where + key + ": " + ex.getMessage());
-            }
+        try {
+            return set(config, key, value);
+        } catch (IllegalArgumentException ex) {
+            problems.add(where + key + ": " + ex.getMessage());
+            return config;
         }
-        return config;
     }
 
     /** A copy of {@code config} with one setting changed; {@link IllegalArgumentException} says what is wrong. */
@@ -160,6 +197,9 @@ public final class ConfigLoader {
         }
         if (c.delivery().retrySchedule().isEmpty()) {
             p.add("retry-schedule: needs at least one delay");
+        }
+        if (c.dataDir().toString().isBlank()) {
+            p.add("data-dir: must not be empty (it would be the working directory)");
         }
         if (c.mynetworks().isEmpty()) {
             p.add("mynetworks: needs at least one network (no client could relay)");
