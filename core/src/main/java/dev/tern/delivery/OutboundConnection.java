@@ -8,6 +8,7 @@ import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ProtocolException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -60,6 +61,8 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
     private long writes;
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private boolean broken;
+    /** While reading DATA's reply, where 354 is the one intermediate reply that fits. */
+    private boolean goExpected;
     private int transactions;
     private long idleSinceNanos;
     private Runnable onClose = () -> { };
@@ -253,6 +256,9 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
             for (int c = 0; c < a.chunks; c++) {
                 noteChunkReply(nextFinal());
             }
+            if (t == written - 1) {
+                expectNothingMore(); // every command of the batch has had its reply
+            }
             conclude(mail, a.out, chunkOutcome);
             a.closing = closingReply != null;
             a.done = true;
@@ -280,12 +286,12 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
         for (int i = 0; i < out.length; i++) {
             out[i] = next();
         }
-        SmtpReply go = next();
+        SmtpReply go = nextGo();
         if (go.code() != 354) {
             conclude(mail, out, go);
         } else if (mail.positive() && anyPositive(out)) {
             writeData(tx);
-            conclude(mail, out, nextFinal());
+            conclude(mail, out, lastReply());
         } else {
             // RFC 2920 3.1: the server should have refused DATA; end the empty content so the dialogue stays in step.
             commands.clear();
@@ -329,13 +335,14 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
         }
         commands.clear();
         appendFixed(CommandEncoder.DATA);
-        SmtpReply go = flushAndNext();
+        flush();
+        SmtpReply go = nextGo();
         if (go.code() != 354) {
             conclude(mail, out, go);
             return;
         }
         writeData(tx);
-        conclude(mail, out, nextFinal());
+        conclude(mail, out, lastReply());
     }
 
     /**
@@ -474,7 +481,7 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
         if (caps.pipelining()) {
             chunksUnanswered++;
         } else {
-            noteChunkReply(nextFinal());
+            noteChunkReply(lastReply());
         }
     }
 
@@ -582,6 +589,15 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
 
     /** Usable for another transaction: nothing failed at the network level and the channel is open. */
     boolean usable() {
+        if (!broken && channel.isOpen()) {
+            try {
+                // Between transactions the peer owes nothing: input now is a reply out of step, or a 421 before it
+                // closes an idle connection (RFC 5321 3.8). Either way the dialogue cannot go on.
+                broken = replies.hasPending();
+            } catch (IOException e) {
+                broken = true;
+            }
+        }
         return !broken && channel.isOpen();
     }
 
@@ -668,7 +684,9 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
             return closingReply;
         }
         flush();
-        return next();
+        SmtpReply r = next();
+        expectNothingMore(); // one command, one reply: the peer has nothing else to answer
+        return r;
     }
 
     private void flush() throws IOException {
@@ -702,6 +720,13 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
     }
 
     /** The reply to the end of the content (or a chunk of it): RFC 5321 4.5.3.2.6 allows the peer longer here. */
+    /** The reply to the end of the content when no other command is outstanding: nothing may follow it. */
+    private SmtpReply lastReply() throws IOException {
+        SmtpReply r = nextFinal();
+        expectNothingMore();
+        return r;
+    }
+
     private SmtpReply nextFinal() throws IOException {
         return next(commandTimeoutNanos * 2);
     }
@@ -715,7 +740,37 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
             closingReply = r;
             broken = true;
         }
+        if (r.code() >= 300 && r.code() < 400 && !goExpected) {
+            // RFC 5321 4.2.1, 4.3.2: only DATA has an intermediate reply; anywhere else the dialogue is lost.
+            throw new ProtocolException(hop + " answered " + r.oneLine() + " where no intermediate reply fits");
+        }
         return r;
+    }
+
+    /**
+     * The reply to DATA: 354, or a refusal (RFC 5321 4.3.2). A completion (2yz) would leave the content unsent while
+     * looking like the reply to it, so it breaks the dialogue like any reply out of place.
+     */
+    private SmtpReply nextGo() throws IOException {
+        goExpected = true;
+        SmtpReply r;
+        try {
+            r = next();
+        } finally {
+            goExpected = false;
+        }
+        if (r.code() != 354 && r.code() < 400 && r != closingReply) {
+            throw new ProtocolException(hop + " answered DATA with " + r.oneLine() + " instead of 354");
+        }
+        expectNothingMore(); // after DATA the peer waits for the content, or has refused it
+        return r;
+    }
+
+    /** A reply nobody asked for shifts every later one onto the wrong command: the dialogue is lost. */
+    private void expectNothingMore() throws IOException {
+        if (replies.hasBuffered()) {
+            throw new ProtocolException(hop + " sent a reply no command asked for");
+        }
     }
 
     private SmtpReply await(long timeoutNanos) throws IOException {

@@ -141,6 +141,11 @@ final class ReplyReader {
         return pos < lim;
     }
 
+    /** Whether the peer has sent anything not read yet, buffered here or waiting in the socket; never blocks. */
+    boolean hasPending() throws IOException {
+        return pos < lim || in.available() > 0;
+    }
+
     /**
      * The RFC 3463 status at the start of {@code text} ("class.subject.detail", the class matching the reply code's
      * first digit, subject and detail of one to three digits), or empty. Scanned in place: called for every reply.

@@ -21,8 +21,9 @@ public record SmtpReply(int code, String enhanced, List<String> lines) {
         return new SmtpReply(code, enhanced, List.of(enhanced + " " + text));
     }
 
+    /** A 2yz completion; a 3yz is intermediate and completes nothing (RFC 5321 4.2.1). */
     public boolean positive() {
-        return code >= 200 && code < 400;
+        return code >= 200 && code < 300;
     }
 
     public boolean transientFailure() {
