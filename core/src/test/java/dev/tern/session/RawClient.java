@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -16,9 +17,23 @@ public final class RawClient implements AutoCloseable {
     private final OutputStream out;
 
     public RawClient(InetSocketAddress server) throws IOException {
+        this(server, null, 5000, 10_000);
+    }
+
+    /** Connects from {@code localAddress} (null: any), as a given client address of 127.0.0.0/8 would. */
+    public RawClient(InetSocketAddress server, InetAddress localAddress, int connectMillis, int readMillis)
+            throws IOException {
         socket = new Socket();
-        socket.connect(server, 5000);
-        socket.setSoTimeout(10_000);
+        try {
+            if (localAddress != null) {
+                socket.bind(new InetSocketAddress(localAddress, 0));
+            }
+            socket.connect(server, connectMillis);
+            socket.setSoTimeout(readMillis);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
         in = socket.getInputStream();
         out = socket.getOutputStream();
     }

@@ -13,15 +13,10 @@ import dev.tern.journal.QueuedMessage;
 import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
 import dev.tern.message.MessageBody;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -1051,65 +1046,40 @@ class SessionEdgeProperties {
         }
     }
 
-    /** A blocking loopback client bound to a chosen local address, reading whole replies. */
+    /**
+     * A {@link RawClient} bound to a chosen local address (a client of 127.0.0.0/8), that also keeps the times the
+     * timeout checks need.
+     */
     static final class Wire implements AutoCloseable {
-        private final Socket socket;
-        private final InputStream in;
-        private final OutputStream out;
+        private final RawClient raw;
         private final long connectStart = System.nanoTime();
         private long lastSend = connectStart;
 
         Wire(InetSocketAddress server, String localAddress) throws IOException {
-            socket = new Socket();
-            try {
-                socket.bind(new InetSocketAddress(InetAddress.getByName(localAddress), 0));
-                socket.connect(server, 2000);
-                socket.setSoTimeout(3000);
-            } catch (IOException e) {
-                socket.close();
-                throw e;
-            }
-            in = socket.getInputStream();
-            out = socket.getOutputStream();
+            raw = new RawClient(server, InetAddress.getByName(localAddress), 2000, 3000);
         }
 
         Wire send(String octets) throws IOException {
             lastSend = System.nanoTime();
-            out.write(octets.getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
+            raw.send(octets);
             return this;
         }
 
         /** One complete reply, lines joined with "\n"; null at end of stream. Times out after 3 s. */
         String reply() throws IOException {
-            StringBuilder all = new StringBuilder();
-            while (true) {
-                String line = line();
-                if (line == null) {
-                    return all.isEmpty() ? null : all.toString();
-                }
-                if (!all.isEmpty()) {
-                    all.append('\n');
-                }
-                all.append(line);
-                if (line.length() < 4 || line.charAt(3) != '-') {
-                    return all.toString();
-                }
-            }
+            return raw.reply();
         }
 
         /** True if the server closes (EOF or reset) within {@code millis}, with nothing more sent. */
         boolean closedByServer(int millis) throws IOException {
-            socket.setSoTimeout(millis);
+            raw.timeout(millis);
             try {
-                return in.read() < 0;
-            } catch (SocketTimeoutException e) {
-                return false;
-            } catch (IOException e) {
-                return true;
+                return raw.closedByServer();
             } finally {
-                if (!socket.isClosed()) {
-                    socket.setSoTimeout(3000);
+                try {
+                    raw.timeout(3000);
+                } catch (IOException closed) {
+                    // the socket is gone: nothing left to time
                 }
             }
         }
@@ -1123,26 +1093,12 @@ class SessionEdgeProperties {
         }
 
         void abort() throws IOException {
-            socket.setSoLinger(true, 0); // RST instead of FIN
-            socket.close();
-        }
-
-        private String line() throws IOException {
-            ByteArrayOutputStream b = new ByteArrayOutputStream();
-            int c;
-            while ((c = in.read()) >= 0) {
-                if (c == '\n') {
-                    String s = b.toString(StandardCharsets.ISO_8859_1);
-                    return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
-                }
-                b.write(c);
-            }
-            return null;
+            raw.abort();
         }
 
         @Override
         public void close() throws IOException {
-            socket.close();
+            raw.close();
         }
     }
 
