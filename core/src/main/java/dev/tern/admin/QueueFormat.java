@@ -22,10 +22,23 @@ public final class QueueFormat {
             EnvelopeRecord e = m.envelope();
             out.add(String.format(Locale.ROOT, "%-16s %9d %8s %-8s %-30s %s", QueueId.format(m.queueId()),
                     m.bodyLength(), age(nowMillis - e.receivedAtMillis()), state(m), sender(e),
-                    String.join(",", e.recipients().stream().map(EnvelopeRecord.Recipient::address).toList())));
+                    String.join(",", openRecipients(m))));
         }
         out.add(messages.size() + " message(s) queued");
         return out;
+    }
+
+    /** The recipients still to be delivered (as mailq lists them): never tried yet, or deferred. */
+    private static List<String> openRecipients(QueuedMessage m) {
+        List<String> open = new ArrayList<>();
+        List<EnvelopeRecord.Recipient> all = m.envelope().recipients();
+        for (int i = 0; i < all.size(); i++) {
+            OutcomeKind k = i < m.recipientStates().size() ? m.recipientStates().get(i) : null;
+            if (k == null || !k.isFinal()) {
+                open.add(all.get(i).address());
+            }
+        }
+        return open;
     }
 
     public static List<String> show(QueuedMessage m, String headers, long nowMillis) {

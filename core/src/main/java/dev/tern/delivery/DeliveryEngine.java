@@ -664,7 +664,9 @@ public final class DeliveryEngine implements AutoCloseable {
     public Map<String, DestinationStats> stats() {
         Map<String, Integer> waiting = new ConcurrentHashMap<>();
         for (DeliveryJob j : scheduled) {
-            waiting.merge(j.destination(), 1, Integer::sum);
+            if (messages.containsKey(j.message().queueId())) { // a deleted message's job lingers until its time
+                waiting.merge(j.destination(), 1, Integer::sum);
+            }
         }
         Map<String, DestinationStats> out = new TreeMap<>();
         for (Destination d : destinations.values()) {
