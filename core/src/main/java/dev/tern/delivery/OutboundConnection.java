@@ -8,8 +8,8 @@ import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ProtocolException;
 import java.net.InetSocketAddress;
+import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.BufferOverflowException;
@@ -719,7 +719,6 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
         return next(commandTimeoutNanos);
     }
 
-    /** The reply to the end of the content (or a chunk of it): RFC 5321 4.5.3.2.6 allows the peer longer here. */
     /** The reply to the end of the content when no other command is outstanding: nothing may follow it. */
     private SmtpReply lastReply() throws IOException {
         SmtpReply r = nextFinal();
@@ -727,6 +726,7 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
         return r;
     }
 
+    /** The reply to the end of the content (or a chunk of it): RFC 5321 4.5.3.2.6 allows the peer longer here. */
     private SmtpReply nextFinal() throws IOException {
         return next(commandTimeoutNanos * 2);
     }
