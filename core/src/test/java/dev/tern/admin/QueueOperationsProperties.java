@@ -10,20 +10,18 @@ import dev.tern.config.RelayConfig;
 import dev.tern.delivery.DeliveryEngine;
 import dev.tern.journal.ChronicleJournal;
 import dev.tern.journal.Durability;
-import dev.tern.journal.Journal;
 import dev.tern.journal.JournalException;
-import dev.tern.journal.JournalStats;
 import dev.tern.journal.Outcome;
 import dev.tern.journal.OutcomeKind;
 import dev.tern.journal.QueuedMessage;
 import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
-import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
+import dev.tern.testing.ForwardingJournal;
+import dev.tern.testing.TestCommits;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +39,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.jqwik.api.Arbitraries;
@@ -248,20 +245,16 @@ class QueueOperationsProperties {
     }
 
     /** The real journal, recording every outcome handed to it (the engine's and the delete's). */
-    static final class RecordingJournal implements Journal {
+    static final class RecordingJournal extends ForwardingJournal {
         final ChronicleJournal real;
         final List<Recorded> log;
         final int epoch;
 
         RecordingJournal(ChronicleJournal real, List<Recorded> log, int epoch) {
+            super(real);
             this.real = real;
             this.log = log;
             this.epoch = epoch;
-        }
-
-        @Override
-        public void commit(Envelope envelope, MessageBody body) throws JournalException {
-            real.commit(envelope, body);
         }
 
         @Override
@@ -271,36 +264,6 @@ class QueueOperationsProperties {
             for (Outcome o : outcomes) {
                 log.add(new Recorded(o, now, epoch));
             }
-        }
-
-        @Override
-        public List<QueuedMessage> pending() {
-            return real.pending();
-        }
-
-        @Override
-        public Optional<QueuedMessage> find(long queueId) {
-            return real.find(queueId);
-        }
-
-        @Override
-        public void onCommitted(Consumer<QueuedMessage> listener) {
-            real.onCommitted(listener);
-        }
-
-        @Override
-        public void readBody(long queueId, Consumer<ByteBuffer> consumer) throws JournalException {
-            real.readBody(queueId, consumer);
-        }
-
-        @Override
-        public JournalStats stats() {
-            return real.stats();
-        }
-
-        @Override
-        public void close() {
-            real.close();
         }
     }
 
@@ -439,15 +402,7 @@ class QueueOperationsProperties {
                 ByteBuffer b = ByteBuffer.wrap(Envelope.utf8(r));
                 env.addRecipient(b, 0, b.limit(), Envelope.NOTIFY_NEVER, none, 0, 0);
             }
-            MessageBody body = new MessageBody(pool);
-            byte[] bytes = content.getBytes(StandardCharsets.US_ASCII);
-            body.append(bytes, 0, bytes.length);
-            body.seal();
-            try {
-                journal.commit(env, body);
-            } finally {
-                body.release();
-            }
+            TestCommits.commit(journal, env, content, pool);
         }
 
         private void list() throws Exception {

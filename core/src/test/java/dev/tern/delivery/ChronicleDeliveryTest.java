@@ -11,6 +11,7 @@ import dev.tern.journal.OutcomeKind;
 import dev.tern.journal.QueuedMessage;
 import dev.tern.message.Envelope;
 import dev.tern.message.QueueId;
+import dev.tern.testing.TestCommits;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;

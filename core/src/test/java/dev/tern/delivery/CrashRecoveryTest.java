@@ -7,6 +7,7 @@ import dev.tern.message.Envelope;
 import dev.tern.message.QueueId;
 import java.nio.ByteBuffer;
 import dev.tern.journal.Journal;
+import dev.tern.testing.TestCommits;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -10,6 +10,7 @@ import dev.tern.journal.OutcomeKind;
 import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
 import dev.tern.message.QueueId;
+import dev.tern.testing.TestCommits;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -11,6 +11,7 @@ import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
 import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
+import dev.tern.testing.TestCommits;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;

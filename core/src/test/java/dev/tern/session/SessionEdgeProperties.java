@@ -5,29 +5,23 @@ import dev.tern.config.Cidr;
 import dev.tern.config.LineEndingPolicy;
 import dev.tern.config.RelayConfig;
 import dev.tern.config.SmtpSettings;
-import dev.tern.journal.Journal;
 import dev.tern.journal.JournalException;
-import dev.tern.journal.JournalStats;
-import dev.tern.journal.Outcome;
-import dev.tern.journal.QueuedMessage;
 import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
 import dev.tern.message.MessageBody;
+import dev.tern.testing.ForwardingJournal;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Consumer;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -579,9 +573,18 @@ class SessionEdgeProperties {
     }
 
     /** Commits pass to a {@link MemoryJournal} or fail as planned, one planned outcome per commit. */
-    static final class FailingJournal implements Journal {
-        final MemoryJournal memory = new MemoryJournal();
+    static final class FailingJournal extends ForwardingJournal {
+        final MemoryJournal memory;
         final Deque<Failure> plan = new ArrayDeque<>();
+
+        FailingJournal() {
+            this(new MemoryJournal());
+        }
+
+        private FailingJournal(MemoryJournal memory) {
+            super(memory);
+            this.memory = memory;
+        }
 
         @Override
         public void commit(Envelope envelope, MessageBody body) throws JournalException {
@@ -592,41 +595,6 @@ class SessionEdgeProperties {
                 case UNCHECKED_IO -> throw new UncheckedIOException(new IOException("I/O error (simulated)"));
                 case ILLEGAL_STATE -> throw new IllegalStateException("journal writer stopped (simulated)");
             }
-        }
-
-        @Override
-        public void record(List<Outcome> outcomes) throws JournalException {
-            memory.record(outcomes);
-        }
-
-        @Override
-        public List<QueuedMessage> pending() {
-            return memory.pending();
-        }
-
-        @Override
-        public Optional<QueuedMessage> find(long queueId) {
-            return memory.find(queueId);
-        }
-
-        @Override
-        public void onCommitted(Consumer<QueuedMessage> listener) {
-            memory.onCommitted(listener);
-        }
-
-        @Override
-        public void readBody(long queueId, Consumer<ByteBuffer> consumer) throws JournalException {
-            memory.readBody(queueId, consumer);
-        }
-
-        @Override
-        public JournalStats stats() {
-            return memory.stats();
-        }
-
-        @Override
-        public void close() {
-            memory.close();
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.tern.delivery;
+package dev.tern.testing;
 
 import dev.tern.buffer.BufferPool;
 import dev.tern.journal.Journal;
@@ -8,11 +8,11 @@ import dev.tern.message.MessageBody;
 import java.nio.charset.StandardCharsets;
 
 /** Stores a test message the way a session does: its content in a sealed pooled body, released after the commit. */
-final class TestCommits {
+public final class TestCommits {
     private TestCommits() {
     }
 
-    static void commit(Journal journal, Envelope envelope, String content, BufferPool pool) throws JournalException {
+    public static void commit(Journal journal, Envelope envelope, String content, BufferPool pool) throws JournalException {
         MessageBody body = new MessageBody(pool);
         byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
         body.append(bytes, 0, bytes.length);
