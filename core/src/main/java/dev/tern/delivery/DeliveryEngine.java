@@ -663,14 +663,16 @@ public final class DeliveryEngine implements AutoCloseable {
     /** Per destination counters and state, sorted by name. */
     public Map<String, DestinationStats> stats() {
         Map<String, Integer> waiting = new ConcurrentHashMap<>();
-        for (DeliveryJob j : scheduled) {
+        List<DeliveryJob> jobs = new ArrayList<>(scheduled);
+        destinations.values().forEach(d -> jobs.addAll(d.ready));
+        for (DeliveryJob j : jobs) {
             if (messages.containsKey(j.message().queueId())) { // a deleted message's job lingers until its time
                 waiting.merge(j.destination(), 1, Integer::sum);
             }
         }
         Map<String, DestinationStats> out = new TreeMap<>();
         for (Destination d : destinations.values()) {
-            out.put(d.name, new DestinationStats(d.name, d.ready.size() + waiting.getOrDefault(d.name, 0),
+            out.put(d.name, new DestinationStats(d.name, waiting.getOrDefault(d.name, 0),
                     d.workers.get(), d.delivered.sum(), d.deferred.sum(), d.bounced.sum(), d.backoffUntil()));
         }
         waiting.forEach((name, n) -> out.putIfAbsent(name, new DestinationStats(name, n, 0, 0, 0, 0, 0)));
