@@ -61,8 +61,6 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
     private long writes;
     private volatile long deadlineNanos = Long.MAX_VALUE;
     private boolean broken;
-    /** While reading DATA's reply, where 354 is the one intermediate reply that fits. */
-    private boolean goExpected;
     private int transactions;
     private long idleSinceNanos;
     private Runnable onClose = () -> { };
@@ -716,7 +714,7 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
      * still expected is taken to be that 421 and nothing more is read.
      */
     private SmtpReply next() throws IOException {
-        return next(commandTimeoutNanos);
+        return next(commandTimeoutNanos, false);
     }
 
     /** The reply to the end of the content when no other command is outstanding: nothing may follow it. */
@@ -728,10 +726,11 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
 
     /** The reply to the end of the content (or a chunk of it): RFC 5321 4.5.3.2.6 allows the peer longer here. */
     private SmtpReply nextFinal() throws IOException {
-        return next(commandTimeoutNanos * 2);
+        return next(commandTimeoutNanos * 2, false);
     }
 
-    private SmtpReply next(long timeoutNanos) throws IOException {
+    /** {@code goExpected}: this is DATA's reply, where 354 is the one intermediate reply that fits. */
+    private SmtpReply next(long timeoutNanos, boolean goExpected) throws IOException {
         if (closingReply != null) {
             return closingReply;
         }
@@ -752,14 +751,8 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
      * looking like the reply to it, so it breaks the dialogue like any reply out of place.
      */
     private SmtpReply nextGo() throws IOException {
-        goExpected = true;
-        SmtpReply r;
-        try {
-            r = next();
-        } finally {
-            goExpected = false;
-        }
-        if (r.code() != 354 && r.code() < 400 && r != closingReply) {
+        SmtpReply r = next(commandTimeoutNanos, true);
+        if (r.code() != 354 && r.code() < 400) {
             throw new ProtocolException(hop + " answered DATA with " + r.oneLine() + " instead of 354");
         }
         expectNothingMore(); // after DATA the peer waits for the content, or has refused it
