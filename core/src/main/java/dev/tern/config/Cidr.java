@@ -24,11 +24,12 @@ public record Cidr(byte[] network, int prefix) {
         if (addr.startsWith("[") && addr.endsWith("]")) {
             addr = addr.substring(1, addr.length() - 1);
         }
-        byte[] bytes = addr.indexOf(':') >= 0 ? ipv6(addr) : ipv4(addr);
+        boolean v6 = addr.indexOf(':') >= 0;
+        byte[] bytes = v6 ? ipv6(addr) : ipv4(addr);
         if (bytes == null) {
             throw new IllegalArgumentException("not an IP network: '" + text + "'");
         }
-        int max = bytes.length * 8;
+        int max = v6 ? 128 : 32;
         int prefix;
         try {
             prefix = slash < 0 ? max : Integer.parseInt(t.substring(slash + 1));
@@ -38,12 +39,12 @@ public record Cidr(byte[] network, int prefix) {
         if (prefix < 0 || prefix > max) {
             throw new IllegalArgumentException("prefix length out of range in '" + text + "'");
         }
-        if (bytes.length == 16 && isIpv4Mapped(bytes)) {
+        if (v6 && bytes.length == 4) { // IPv4-mapped: its first 96 bits are ::ffff
             if (prefix < 96) {
                 throw new IllegalArgumentException("an IPv4-mapped network needs a prefix of 96 or more: '" + text
                         + "'");
             }
-            return new Cidr(Arrays.copyOfRange(bytes, 12, 16), prefix - 96);
+            return new Cidr(bytes, prefix - 96);
         }
         return new Cidr(bytes, prefix);
     }
@@ -74,35 +75,19 @@ public record Cidr(byte[] network, int prefix) {
         return at == addr.length() ? out : null;
     }
 
-    /** An IPv6 literal's 16 bytes (an IPv4 tail allowed, no zone), else null; parsed without any lookup. */
+    /**
+     * An IPv6 literal's bytes (an IPv4 tail allowed, no zone), parsed without any lookup, else null: 16, or 4 for an
+     * IPv4-mapped address, which {@code Inet6Address.ofLiteral} answers with the IPv4 address it maps.
+     */
     private static byte[] ipv6(String addr) {
         if (!addr.matches("[0-9a-fA-F:.]+")) {
             return null;
         }
         try {
-            InetAddress a = Inet6Address.ofLiteral(addr);
-            byte[] b = a.getAddress();
-            if (b.length == 16) {
-                return b;
-            }
-            // ofLiteral answers an IPv4-mapped literal with the IPv4 address; keep the mapped form for parse().
-            byte[] mapped = new byte[16];
-            mapped[10] = (byte) 0xFF;
-            mapped[11] = (byte) 0xFF;
-            System.arraycopy(b, 0, mapped, 12, 4);
-            return mapped;
+            return Inet6Address.ofLiteral(addr).getAddress();
         } catch (IllegalArgumentException e) {
             return null;
         }
-    }
-
-    private static boolean isIpv4Mapped(byte[] b) {
-        for (int i = 0; i < 10; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        return b[10] == (byte) 0xFF && b[11] == (byte) 0xFF;
     }
 
     public boolean contains(InetAddress address) {
