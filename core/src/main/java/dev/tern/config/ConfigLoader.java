@@ -18,9 +18,8 @@ import java.util.Map;
 
 /**
  * Builds the {@link RelayConfig}: defaults, then the config file, then flags, each later one winning. The config file
- * has one {@code key = value} per line; {@code #} starts a comment. Every
- * problem (unknown key, bad value, failed check) is collected, each with its line, and all of them are reported
- * together in one {@link ConfigException}.
+ * has one {@code key = value} per line; {@code #} starts a comment. Every problem (unknown key, bad value, failed
+ * check) is collected, each with its line, and all of them are reported together in one {@link ConfigException}.
  */
 public final class ConfigLoader {
     private ConfigLoader() {
