@@ -57,13 +57,15 @@ final class PemPrivateKeys {
         }
         String type = pemText.substring(begin + 11, typeEnd);
         String footer = "-----END " + type + "-----";
-        int end = pemText.indexOf(footer, typeEnd);
+        // The footer is looked for after the header's closing dashes, which it must not share.
+        int bodyStart = typeEnd + 5;
+        int end = pemText.indexOf(footer, bodyStart);
         if (end < 0) {
             throw new DkimKeyException("PEM block '" + type + "' has no END line");
         }
         byte[] der;
         try {
-            der = Base64.getMimeDecoder().decode(pemText.substring(typeEnd + 5, end));
+            der = Base64.getMimeDecoder().decode(pemText.substring(bodyStart, end));
         } catch (IllegalArgumentException e) {
             throw new DkimKeyException("PEM block '" + type + "' is not valid base64", e);
         }

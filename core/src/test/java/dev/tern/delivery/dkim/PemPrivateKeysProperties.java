@@ -245,6 +245,19 @@ class PemPrivateKeysProperties {
         assertThat(refusal(pem, DkimAlgorithm.ED25519_SHA256).getMessage()).doesNotContain(body);
     }
 
+    /** Found by {@code damagedKeysAreReadOrRefusedWithADocumentedMessage} in CI: the END line starts at the header's
+     *  closing dashes, which once made the body's range negative and threw StringIndexOutOfBoundsException. */
+    @Example
+    void anEndLineSharingTheBeginLinesDashesIsRefused() {
+        String pem = PemPrivateKeys.encode(ED_KEYS.getFirst())
+                .replaceFirst("KEY-----\n", "KEY-----END PRIVATE KEY----------\n");
+        readOrRefuse(pem, DkimAlgorithm.RSA_SHA256);
+        readOrRefuse(pem, DkimAlgorithm.ED25519_SHA256);
+        readOrRefuse("-----BEGIN PRIVATE KEY-----END PRIVATE KEY-----", DkimAlgorithm.ED25519_SHA256);
+        assertThat(refusal("-----BEGIN PRIVATE KEY-----END PRIVATE KEY-----", DkimAlgorithm.ED25519_SHA256)
+                .getMessage()).contains("has no END line");
+    }
+
     private static String keyPem(boolean rsa, int which, boolean pkcs1, Layout layout) {
         PrivateKey key = rsa ? RSA_KEYS.get(which) : ED_KEYS.get(which);
         return rsa && pkcs1 ? pem("RSA PRIVATE KEY", innerPrivateKey(key.getEncoded()), layout)
