@@ -18,7 +18,8 @@ import java.util.Map;
 
 /**
  * Builds the {@link RelayConfig}: defaults, then the config file, then flags, each later one winning. The config file
- * has one {@code key = value} per line; {@code #} starts a comment. Every problem (unknown key, bad value, failed
+ * has one {@code key = value} per line; a {@code #} that starts a line or follows a blank starts a comment (so a value
+ * such as {@code /srv/tern#2} keeps its {@code #}). Every problem (unknown key, bad value, failed
  * check) is collected, each with its line, and all of them are reported together in one {@link ConfigException}.
  */
 public final class ConfigLoader {
@@ -102,10 +103,17 @@ public final class ConfigLoader {
         return values;
     }
 
-    /** The line up to its comment: {@code #} starts one anywhere (so a value cannot hold a '#'). */
+    /**
+     * The line up to its comment: a {@code #} first on the line or after a space or tab. A {@code #} inside a value
+     * (a path, a host name) is part of it, as {@code --print-config} writes it.
+     */
     private static String withoutComment(String line) {
-        int hash = line.indexOf('#');
-        return hash < 0 ? line : line.substring(0, hash);
+        for (int i = 0; i < line.length(); i++) {
+            if (line.charAt(i) == '#' && (i == 0 || line.charAt(i - 1) == ' ' || line.charAt(i - 1) == '\t')) {
+                return line.substring(0, i);
+            }
+        }
+        return line;
     }
 
     private static RelayConfig apply(RelayConfig config, String key, String value, String where,
