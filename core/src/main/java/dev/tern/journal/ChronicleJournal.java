@@ -38,6 +38,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ChronicleJournal implements Journal {
     private static final Logger LOG = LoggerFactory.getLogger(ChronicleJournal.class);
+    /** What the operator reads after "journal D is damaged: why.". */
+    private static final String REFUSAL = "Refusing to start so that nothing more is lost: copy the directory for"
+            + " repair, then move the damaged cycle file aside to start without its messages";
     static final String LOCK_FILE = "tern.lock";
 
     private final Path dir;
@@ -83,6 +86,10 @@ public final class ChronicleJournal implements Journal {
             if (lock == null) {
                 throw new JournalException("journal " + dataDir + " is in use by another process");
             }
+            String lostHeader = CycleFileHeaders.damage(dataDir);
+            if (lostHeader != null) {
+                throw new JournalException("journal " + dataDir + " is damaged: " + lostHeader + ". " + REFUSAL);
+            }
             SingleChronicleQueueBuilder builder = builder(dataDir, settings.rollInterval(), settings.maxRecordBytes(),
                     clock);
             queue = builder.build();
@@ -101,9 +108,7 @@ public final class ChronicleJournal implements Journal {
             if (r.damage() != null) {
                 // Serving on would let compaction delete the unread records, and mail accepted now would be written
                 // where the next replay cannot reach it either.
-                throw new JournalException("journal " + dataDir + " is damaged: " + r.damage() + ". Refusing to "
-                        + "start so that nothing more is lost: copy the directory for repair, then move the damaged "
-                        + "cycle file aside to start without its messages");
+                throw new JournalException("journal " + dataDir + " is damaged: " + r.damage() + ". " + REFUSAL);
             }
             LOG.info("journal {} opened: {} records replayed, {} unreadable, {} messages pending", dataDir,
                     r.records(), r.skipped(), index.size());

@@ -1,5 +1,6 @@
 package dev.tern.journal;
 
+import java.io.IOException;
 import dev.tern.config.JournalSettings;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -43,6 +44,7 @@ public final class JournalReader {
         if (!Files.isDirectory(dataDir)) {
             throw new JournalException("no journal at " + dataDir);
         }
+        refuseLostHeader(dataDir);
         JournalIndex index = new JournalIndex();
         try (SingleChronicleQueue q = ChronicleJournal.builder(dataDir, settings.rollInterval(),
                 settings.maxRecordBytes(), InstantSource.system()).readOnly(true).build()) {
@@ -54,6 +56,19 @@ public final class JournalReader {
             throw new JournalException("cannot read journal " + dataDir + ": " + e, e);
         }
         return new JournalReader(index);
+    }
+
+    /** Chronicle would stall on, then skip, a cycle file whose header is lost (see {@link CycleFileHeaders}). */
+    private static void refuseLostHeader(Path dataDir) throws JournalException {
+        String damage;
+        try {
+            damage = CycleFileHeaders.damage(dataDir);
+        } catch (IOException e) {
+            throw new JournalException("cannot read journal " + dataDir + ": " + e, e);
+        }
+        if (damage != null) {
+            throw new JournalException("journal " + dataDir + " is damaged: " + damage);
+        }
     }
 
     /** The pending messages of {@code dataDir}, oldest first. */
