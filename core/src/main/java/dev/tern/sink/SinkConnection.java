@@ -25,6 +25,8 @@ final class SinkConnection {
     // Small enough for tens of thousands of connections; DATA and BDAT stream through it in any size.
     private static final int INPUT_SIZE = 16 * 1024;
     private static final int MAX_COMMAND = 4096;
+    // Replies queued at once before a flush is forced; a pipelined batch is far smaller.
+    private static final int MAX_QUEUED_REPLIES = 128;
 
     private static final int HELO = verb("HELO");
     private static final int EHLO = verb("EHLO");
@@ -75,6 +77,10 @@ final class SinkConnection {
     private int writePos;
     private final byte[] out = new byte[4 * 1024];
     private int outLength;
+    // The codes of the queued replies and the recipients they accept, counted at the flush: none lost to a cut.
+    private final int[] queuedCodes = new int[MAX_QUEUED_REPLIES];
+    private int queuedReplies;
+    private int queuedRecipients;
     private final byte[] queuedReply = new byte[QUEUED_PREFIX.length + 16 + 2];
     private final byte[] octetsReply = new byte[OCTETS_PREFIX.length + 20 + OCTETS_SUFFIX.length];
     private final DataUnstuffer unstuffer = new DataUnstuffer();
@@ -228,7 +234,7 @@ final class SinkConnection {
             reply(RCPT_REJECT);
         } else {
             acceptedRecipients++;
-            sink.counters().recipients.increment();
+            queuedRecipients++; // counted when its 250 is flushed
             if (keep) {
                 recipients.add(text(path + 1, close));
             }
@@ -314,6 +320,10 @@ final class SinkConnection {
                 return injectDisconnect();
             }
         }
+        if (accepted && last && dataFate == FATE_DISCONNECT) {
+            // A message without content bytes (BDAT 0 LAST) never entered the loop above: cut it at its end.
+            return injectDisconnect();
+        }
         if (!accepted) {
             reply(inTransaction ? NO_RCPT : BDAT_OUT_OF_SEQUENCE);
         } else if (last) {
@@ -375,6 +385,11 @@ final class SinkConnection {
     }
 
     private boolean injectDisconnect() throws IOException {
+        // Replies still queued (pipelined MAIL, RCPT, ... before BDAT) die with the connection: never sent, never
+        // counted.
+        outLength = 0;
+        queuedReplies = 0;
+        queuedRecipients = 0;
         sink.counters().injectedDisconnects.increment();
         sink.counters().failedMessages.increment();
         sink.signal();
@@ -469,18 +484,21 @@ final class SinkConnection {
         reply(reply, reply.length);
     }
 
-    /** Queues {@code reply[0, length)}; it is written at the next flush (or now, if a slow reply is due). */
+    /**
+     * Queues {@code reply[0, length)}; it is written, and counted, at the next flush (or now, if a slow reply is
+     * due).
+     */
     private void reply(byte[] reply, int length) throws IOException {
         if (settings.slowReplyRatio() > 0 && dice.nextDouble() < settings.slowReplyRatio()) {
             flush();
             pause(settings.slowReplyDelay().toNanos());
         }
-        if (outLength + length > out.length) {
+        if (outLength + length > out.length || queuedReplies == MAX_QUEUED_REPLIES) {
             flush();
         }
         System.arraycopy(reply, 0, out, outLength, length);
         outLength += length;
-        sink.counters().reply(code(reply));
+        queuedCodes[queuedReplies++] = code(reply);
     }
 
     /** {@code 250 2.0.0 <size> octets received}: the answer to a BDAT chunk that is not the last (RFC 3030). */
@@ -501,7 +519,21 @@ final class SinkConnection {
         }
     }
 
+    /**
+     * Counts the queued replies (and the recipients they accept) and writes them. Counted here, not when queued, so
+     * that replies lost to an injected cut are not; counted before the write, so that a client holding a reply
+     * finds it in the stats.
+     */
     private void flush() throws IOException {
+        SmtpSink.Counters counters = sink.counters();
+        for (int i = 0; i < queuedReplies; i++) {
+            counters.reply(queuedCodes[i]);
+        }
+        queuedReplies = 0;
+        if (queuedRecipients > 0) {
+            counters.recipients.add(queuedRecipients);
+            queuedRecipients = 0;
+        }
         if (outLength > 0) {
             write(ByteBuffer.wrap(out, 0, outLength));
             outLength = 0;
