@@ -235,17 +235,17 @@ public record SinkSettings(HostPort listen, long seed,
                 String value = p.substring(eq + 1).trim();
                 try {
                     switch (name) {
-                        case "tempfail-rcpt" -> tempfailRcptRatio = Double.parseDouble(value);
-                        case "reject-rcpt" -> rejectRcptRatio = Double.parseDouble(value);
-                        case "tempfail-data" -> tempfailDataRatio = Double.parseDouble(value);
-                        case "reject-data" -> rejectDataRatio = Double.parseDouble(value);
-                        case "disconnect-data" -> disconnectDataRatio = Double.parseDouble(value);
+                        case "tempfail-rcpt" -> tempfailRcptRatio = ratio(value);
+                        case "reject-rcpt" -> rejectRcptRatio = ratio(value);
+                        case "tempfail-data" -> tempfailDataRatio = ratio(value);
+                        case "reject-data" -> rejectDataRatio = ratio(value);
+                        case "disconnect-data" -> disconnectDataRatio = ratio(value);
                         case "slow" -> {
                             int colon = value.indexOf(':');
                             if (colon <= 0) {
                                 throw new IllegalArgumentException("slow=RATIO:MILLIS, got '" + value + "'");
                             }
-                            slowReplyRatio = Double.parseDouble(value.substring(0, colon));
+                            slowReplyRatio = ratio(value.substring(0, colon));
                             slowReplyDelay = Duration.ofMillis(Long.parseLong(value.substring(colon + 1)));
                         }
                         default -> throw new IllegalArgumentException("unknown fault '" + name + "' (known: "
@@ -256,6 +256,11 @@ public record SinkSettings(HostPort listen, long seed,
                 }
             }
             return this;
+        }
+
+        /** A ratio's text as a double; "-0" reads as 0, not as -0.0, which Double.compare orders below 0. */
+        private static double ratio(String text) {
+            return Double.parseDouble(text) + 0.0;
         }
 
         public SinkSettings build() {
