@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Builds the {@link RelayConfig}: defaults, then the config file, then flags, each later one winning. The config file
@@ -23,6 +24,11 @@ import java.util.Map;
  * check) is collected, each with its line, and all of them are reported together in one {@link ConfigException}.
  */
 public final class ConfigLoader {
+    /** A dot-atom local part and a domain name of two labels or more (RFC 5321 4.1.2, ASCII only). */
+    private static final Pattern MAILBOX = Pattern.compile(
+            "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                    + "@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+");
+
     private ConfigLoader() {
     }
 
@@ -196,6 +202,8 @@ public final class ConfigLoader {
         if (s.hostname().isBlank() || !s.hostname().matches("[A-Za-z0-9.-]+")) {
             p.add("hostname: must be a domain name");
         }
+        s.postmaster().filter(m -> m.length() > 254 || !MAILBOX.matcher(m).matches()).ifPresent(m ->
+                p.add("postmaster-address: must be a mailbox like postmaster@example.com, got '" + m + "'"));
         c.journal().problems().forEach(problem -> p.add("journal: " + problem));
         // A message, its envelope and trace header must fit one journal record (64 KiB of room for the last two).
         if (s.maxMessageSize() + (64 << 10) > c.journal().maxRecordBytes()) {

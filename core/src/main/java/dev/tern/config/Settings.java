@@ -33,6 +33,9 @@ public final class Settings {
                     "bare LF or CR in commands or content: reject (5xx) or normalize (to CRLF)"),
             Setting.of("body-buffer-memory", "smtp.bodyBufferMemory",
                     "direct memory for message bodies being received; when it runs out, senders get 451/452"),
+            Setting.of("postmaster-address", "smtp.postmaster",
+                    "mailbox RCPT TO:<Postmaster> goes to, accepted from any client (RFC 5321 4.5.1); none: only"
+                            + " mynetworks may use it, passed on as is"),
             Setting.of("durability", "journal.durability",
                     "sync: 250 after fsync (default); os: 250 once in the page cache (weaker: lost on power loss)"),
             Setting.of("journal-max-batch", "journal.maxBatch", "messages sharing one fsync at most (group commit)"),

@@ -1,6 +1,7 @@
 package dev.tern.config;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The SMTP server's protocol limits and timeouts (RFC 5321 4.5.3). Owned by the session layer.
@@ -21,12 +22,14 @@ import java.time.Duration;
  * @param bareLineEndings        bare LF / bare CR handling
  * @param bodyBufferMemory       direct memory for message content being received (64 KiB chunks, all sessions
  *                               together); when it is used up, messages get 452 4.3.1 instead of exhausting memory
+ * @param postmaster             the mailbox {@code RCPT TO:<Postmaster>} is relayed to, accepted from any client
+ *                               (RFC 5321 4.5.1); when empty, only mynetworks may use it and it is passed on as is
  */
 public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageSize, int maxDataLine,
                            int maxRecipients, int maxConnections, int maxConnectionsPerClient,
                            boolean limitMynetworks, int maxErrors, Duration pregreetDelay,
                            Duration commandTimeout, Duration dataTimeout, LineEndingPolicy bareLineEndings,
-                           long bodyBufferMemory) {
+                           long bodyBufferMemory, Optional<String> postmaster) {
 
     /** 256 MiB: five maximum-size messages at once, or thousands of typical ones. */
     public static final long DEFAULT_BODY_BUFFER_MEMORY = 256L << 20;
@@ -39,6 +42,24 @@ public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageS
         this(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
                 maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
                 bareLineEndings, DEFAULT_BODY_BUFFER_MEMORY);
+    }
+
+    /** All settings but {@code postmaster}, which is unset. */
+    public SmtpSettings(String hostname, int maxCommandLine, long maxMessageSize, int maxDataLine,
+                        int maxRecipients, int maxConnections, int maxConnectionsPerClient,
+                        boolean limitMynetworks, int maxErrors, Duration pregreetDelay,
+                        Duration commandTimeout, Duration dataTimeout, LineEndingPolicy bareLineEndings,
+                        long bodyBufferMemory) {
+        this(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
+                maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
+                bareLineEndings, bodyBufferMemory, Optional.empty());
+    }
+
+    /** These settings with {@code RCPT TO:<Postmaster>} relayed to {@code mailbox}. */
+    public SmtpSettings withPostmaster(String mailbox) {
+        return new SmtpSettings(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
+                maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
+                bareLineEndings, bodyBufferMemory, Optional.of(mailbox));
     }
 
     public static SmtpSettings defaults() {

@@ -28,6 +28,7 @@ public final class Command {
     int domainEnd;
     int pathStart;
     int pathEnd;
+    boolean postmaster;
     boolean utf8;
     long size;
     int body;
@@ -53,6 +54,7 @@ public final class Command {
         domainEnd = 0;
         pathStart = 0;
         pathEnd = 0;
+        postmaster = false;
         utf8 = false;
         size = -1;
         body = Envelope.BODY_UNSPECIFIED;
@@ -116,6 +118,11 @@ public final class Command {
 
     public int pathEnd() {
         return pathEnd;
+    }
+
+    /** RCPT: the path is the bare {@code <Postmaster>}, any case, no domain (RFC 5321 4.5.1). */
+    public boolean postmaster() {
+        return postmaster;
     }
 
     /**

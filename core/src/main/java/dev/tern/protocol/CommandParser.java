@@ -371,6 +371,7 @@ public final class CommandParser {
         if (!mail && matchesIgnoreCase(in, p, end, POSTMASTER) && p + POSTMASTER.length < end
                 && in.get(p + POSTMASTER.length) == '>' && mailboxStart == open + 1) {
             p += POSTMASTER.length;
+            out.postmaster = true;
         } else {
             p = localPart(in, p, end);
             if (p < 0 || p - mailboxStart > MAX_LOCAL_PART) {

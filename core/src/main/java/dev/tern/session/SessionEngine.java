@@ -76,6 +76,8 @@ public final class SessionEngine {
     private final ClientInfo client;
     private final SessionCounters counters;
     private final byte[] hostname;
+    /** The mailbox {@code RCPT TO:<Postmaster>} is relayed to, or null when none is set. */
+    private final ByteBuffer postmaster;
     private final boolean clientIpv6;
     private final LineFramer framer;
     private final CommandParser parser;
@@ -125,6 +127,7 @@ public final class SessionEngine {
         this.client = client;
         this.counters = counters;
         this.hostname = settings.hostname().getBytes(StandardCharsets.US_ASCII);
+        this.postmaster = settings.postmaster().map(m -> ByteBuffer.wrap(ascii(m)).asReadOnlyBuffer()).orElse(null);
         this.clientIpv6 = client.address() instanceof java.net.Inet6Address;
         this.framer = new LineFramer(maxFramedLine(settings));
         this.parser = new CommandParser(settings.maxCommandLine());
@@ -336,7 +339,10 @@ public final class SessionEngine {
         writer.write(Replies.SENDER_OK);
     }
 
-    /** RCPT TO (RFC 5321 4.1.1.3). Every recipient is relayed, so only mynetworks may add one (RFC 5321 7.1). */
+    /**
+     * RCPT TO (RFC 5321 4.1.1.3). Every recipient is relayed, so only mynetworks may add one (RFC 5321 7.1), except
+     * the bare {@code <Postmaster>}, which every client may reach (4.5.1) once it has a mailbox to go to.
+     */
     private void rcpt() {
         if (state == State.CONNECTED) {
             error(Replies.NEED_HELO);
@@ -347,7 +353,8 @@ public final class SessionEngine {
             return;
         }
         rcptTried = true;
-        if (!client.trusted()) {
+        boolean toPostmaster = cmd.postmaster() && postmaster != null;
+        if (!client.trusted() && !toPostmaster) {
             error(Replies.RELAY_DENIED, RejectReason.RELAY_DENIED);
             return;
         }
@@ -366,11 +373,13 @@ public final class SessionEngine {
             return;
         }
         ByteBuffer src = cmd.buffer();
+        ByteBuffer path = toPostmaster ? postmaster : src;
+        int pathStart = toPostmaster ? 0 : cmd.pathStart();
+        int pathEnd = toPostmaster ? postmaster.limit() : cmd.pathEnd();
         if (envelope.recipientCount() == 0) {
-            firstRcptLen = copy(src, cmd.pathStart(), cmd.pathEnd(), firstRcpt);
+            firstRcptLen = copy(path, pathStart, pathEnd, firstRcpt);
         }
-        envelope.addRecipient(src, cmd.pathStart(), cmd.pathEnd(), cmd.notifyFlags(), src, cmd.orcptStart(),
-                cmd.orcptEnd());
+        envelope.addRecipient(path, pathStart, pathEnd, cmd.notifyFlags(), src, cmd.orcptStart(), cmd.orcptEnd());
         writer.write(Replies.RCPT_OK);
     }
 

@@ -206,6 +206,8 @@ class ConfigFileProperties {
         v.put("data-timeout", durations(1));
         v.put("bare-line-endings", Arbitraries.of("reject", "normalize", "REJECT", "Normalize"));
         v.put("body-buffer-memory", sizes(64 << 10, 1L << 34));
+        v.put("postmaster-address", optional(Arbitraries.of("postmaster@example.com", "hostmaster+tern@ops.example",
+                "a.b@mx-1.example.org", "ops#1@example.net", "O'Brien@Example.COM")));
         v.put("durability", Arbitraries.of("sync", "os", "SYNC", "Os"));
         v.put("journal-max-batch", ints(1, 10_000));
         v.put("journal-roll-interval", Arbitraries.of("5m", "10m", "20m", "30m", "1h", "60m", "2h", "4h", "6h",
@@ -461,6 +463,20 @@ class ConfigFileProperties {
 
     private static Setting setting(String name) {
         return Settings.ALL.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    /** postmaster-address must be a mailbox Tern could put in RCPT TO: a local part, '@', a domain name. */
+    @Example
+    void postmasterAddressMustBeAMailbox() {
+        for (String bad : List.of("postmaster", "@example.com", "pm@", "pm@localhost", "p m@example.com",
+                "<pm@example.com>", "pm@example..com", "pm@-x.example", ".pm@example.com", "pm@exa_mple.com",
+                "pm@exämple.com", "x".repeat(250) + "@example.com")) {
+            assertThat(load(write("postmaster-address = " + bad + "\n"), Map.of()).problems()).as(bad)
+                    .singleElement().asString().contains("postmaster-address");
+        }
+        assertThat(load(write("postmaster-address = PostMaster@Example.com\n"), Map.of()).ok().smtp().postmaster())
+                .contains("PostMaster@Example.com");
+        assertThat(load(write("postmaster-address = none\n"), Map.of()).ok().smtp().postmaster()).isEmpty();
     }
 
     /** A '#' starts a comment only first on a line or after a blank; inside a value it is the value's. */

@@ -2,6 +2,8 @@ package dev.tern.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tern.config.Cidr;
+import dev.tern.message.EnvelopeRecord;
 import dev.tern.session.MemoryJournal;
 import dev.tern.session.SmtpServer;
 import dev.tern.session.TestConfigs;
@@ -51,6 +53,26 @@ class SwaksTest {
         assertThat(r.exitCode()).as(r.output()).isZero();
         assertThat(journal.stored()).hasSize(1);
         assertThat(journal.stored().get(0).envelope().recipients()).hasSize(3);
+    }
+
+    /**
+     * RFC 5321 4.5.1: with postmaster-address set, a client outside mynetworks reaches {@code <Postmaster>} (and
+     * only it); the journal holds the configured mailbox.
+     */
+    @Test
+    void clientOutsideMynetworksReachesPostmasterOnly() throws Exception {
+        server.close();
+        server = SmtpServer.start(TestConfigs.relay(TestConfigs.smtp().withPostmaster("hostmaster@ops.example"),
+                List.of(Cidr.parse("10.0.0.0/8"))), journal);
+        ExternalProcess r = swaks("--to", "PostMaster", "--body", "a question for the postmaster");
+        assertThat(r.exitCode()).as(r.output()).isZero();
+        assertThat(journal.stored()).hasSize(1);
+        assertThat(journal.stored().getFirst().envelope().recipients()).singleElement()
+                .extracting(EnvelopeRecord.Recipient::address).isEqualTo("hostmaster@ops.example");
+        ExternalProcess denied = swaks("--to", "bob@example.net", "--body", "relay me");
+        assertThat(denied.exitCode()).isNotZero();
+        assertThat(denied.output()).contains("<** 554 5.7.1 Relay access denied");
+        assertThat(journal.stored()).hasSize(1);
     }
 
     @Test

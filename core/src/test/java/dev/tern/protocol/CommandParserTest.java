@@ -162,6 +162,13 @@ class CommandParserTest {
     void postmasterWithoutDomainIsAcceptedForRcpt() {
         assertThat(parse("RCPT TO:<PostMaster>")).isEqualTo(ParseStatus.OK);
         assertThat(range(command.pathStart(), command.pathEnd())).isEqualTo("PostMaster");
+        assertThat(command.postmaster()).isTrue();
+        assertThat(parse("RCPT TO:<postmaster@example.org>")).isEqualTo(ParseStatus.OK);
+        assertThat(command.postmaster()).as("a postmaster with a domain is an ordinary recipient").isFalse();
+        assertThat(parse("RCPT TO:<@relay.example:Postmaster>")).isEqualTo(ParseStatus.BAD_PATH);
+        assertThat(parse("MAIL FROM:<Postmaster>")).isEqualTo(ParseStatus.BAD_PATH);
+        assertThat(parse("RCPT TO:<postmasters@example.org>")).isEqualTo(ParseStatus.OK);
+        assertThat(command.postmaster()).isFalse();
     }
 
     @Test
