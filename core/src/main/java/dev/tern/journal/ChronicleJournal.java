@@ -41,6 +41,9 @@ public final class ChronicleJournal implements Journal {
     /** What the operator reads after "journal D is damaged: why.". */
     private static final String REFUSAL = "Refusing to start so that nothing more is lost: copy the directory for"
             + " repair, then move the damaged cycle file aside to start without its messages";
+    /** The same, when the damage is in Chronicle's metadata file, which it rebuilds from the cycle files. */
+    private static final String METADATA_REFUSAL = "Refusing to start; with the relay stopped, move "
+            + SingleChronicleQueue.QUEUE_METADATA_FILE + " aside and Chronicle rebuilds it";
     static final String LOCK_FILE = "tern.lock";
 
     private final Path dir;
@@ -86,9 +89,13 @@ public final class ChronicleJournal implements Journal {
             if (lock == null) {
                 throw new JournalException("journal " + dataDir + " is in use by another process");
             }
-            String lostHeader = CycleFileHeaders.damage(dataDir);
-            if (lostHeader != null) {
-                throw new JournalException("journal " + dataDir + " is damaged: " + lostHeader + ". " + REFUSAL);
+            String metadata = JournalFileHeaders.metadataDamage(dataDir);
+            if (metadata != null) {
+                throw new JournalException("journal " + dataDir + " is damaged: " + metadata + ". " + METADATA_REFUSAL);
+            }
+            String cycle = JournalFileHeaders.cycleDamage(dataDir);
+            if (cycle != null) {
+                throw new JournalException("journal " + dataDir + " is damaged: " + cycle + ". " + REFUSAL);
             }
             SingleChronicleQueueBuilder builder = builder(dataDir, settings.rollInterval(), settings.maxRecordBytes(),
                     clock);
@@ -97,8 +104,8 @@ public final class ChronicleJournal implements Journal {
                 // Chronicle falls back to read-only (and says so in the builder) when it cannot use its metadata
                 // file; every commit would then fail.
                 throw new JournalException("journal " + dataDir + " opened read-only: its "
-                        + SingleChronicleQueue.QUEUE_METADATA_FILE + " is damaged or not writable. Refusing to start;"
-                        + " with the relay stopped, move that file aside and Chronicle rebuilds it");
+                        + SingleChronicleQueue.QUEUE_METADATA_FILE + " is damaged or not writable. "
+                        + METADATA_REFUSAL);
             }
             syncMetadata(dataDir);
             JournalIndex index = new JournalIndex();

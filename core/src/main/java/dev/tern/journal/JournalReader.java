@@ -58,11 +58,14 @@ public final class JournalReader {
         return new JournalReader(index);
     }
 
-    /** Chronicle would stall on, then skip, a cycle file whose header is lost (see {@link CycleFileHeaders}). */
+    /** Chronicle would stall on, then skip, a cycle file whose header is lost (see {@link JournalFileHeaders}). */
     private static void refuseLostHeader(Path dataDir) throws JournalException {
         String damage;
         try {
-            damage = CycleFileHeaders.damage(dataDir);
+            damage = JournalFileHeaders.metadataDamage(dataDir);
+            if (damage == null) {
+                damage = JournalFileHeaders.cycleDamage(dataDir);
+            }
         } catch (IOException e) {
             throw new JournalException("cannot read journal " + dataDir + ": " + e, e);
         }

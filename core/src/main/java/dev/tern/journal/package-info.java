@@ -19,7 +19,8 @@
  * {@code Recovery} replays every cycle in order into {@code JournalIndex}. A torn tail (a JVM killed mid-document) is
  * invisible to the tailer; Chronicle releases the append lock of a dead process at open, so the journal is
  * appendable at once. Unparseable records are logged and skipped. Damage that would hide or overwrite records (a
- * broken record header, a cycle file whose header was zeroed, see {@code CycleFileHeaders}) makes the open refuse.
+ * broken record header, a cycle file whose header was zeroed, a metadata file without its store header: see
+ * {@code JournalFileHeaders}) makes the open refuse.
  *
  * <h2>Cycles and compaction</h2>
  * One file per roll interval (hourly by default; the clock is injectable). The oldest run of cycles before the

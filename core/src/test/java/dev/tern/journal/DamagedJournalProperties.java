@@ -362,7 +362,8 @@ class DamagedJournalProperties {
 
     /**
      * A metadata file that Chronicle can read but not use (cut short at a page-relative offset): it would open the
-     * queue read-only and every commit would fail. The journal refuses to start instead, saying what to do.
+     * queue read-only and every commit would fail. The journal refuses to start instead (its first document is cut,
+     * so the header check finds it before Chronicle does), saying what to do.
      */
     @Example
     void metadataThatWouldOpenReadOnlyIsRefused() throws Exception {
@@ -371,7 +372,23 @@ class DamagedJournalProperties {
             Opened o = s.reopen(applied);
             assertThat(o.failure).as("%s: opened", applied).isNotNull();
             assertRefusedClearly(o.failure, s.dir, applied);
-            assertThat(o.failure).hasMessageContaining("read-only");
+            assertThat(o.failure).hasMessageContaining("move " + SingleChronicleQueue.QUEUE_METADATA_FILE + " aside");
+        }
+    }
+
+    /** A metadata file whose first document is not a complete store header is refused at once, naming the file. */
+    @Example
+    void metadataWithoutAStoreHeaderIsRefusedPromptly() throws Exception {
+        for (Damage d : List.of(new Damage(Kind.GARBAGE_RANGE, 0, 15, 1), new Damage(Kind.FLIP_BYTES, 0, 0, 2),
+                new Damage(Kind.GARBAGE_RANGE, 6.0 / PAGE, 0, 3))) {
+            try (Scene s = Scene.build(new Plan(20, false, 0), pool)) {
+                List<Applied> applied = List.of(s.damageMetadataFile(d));
+                Opened o = s.reopen(Duration.ofSeconds(3), applied);
+                assertThat(o.failure).as("%s: opened", applied).isNotNull();
+                assertRefusedClearly(o.failure, s.dir, applied);
+                assertThat(o.failure).hasMessageContaining(SingleChronicleQueue.QUEUE_METADATA_FILE + " does not start")
+                        .hasMessageContaining("move " + SingleChronicleQueue.QUEUE_METADATA_FILE + " aside");
+            }
         }
     }
 

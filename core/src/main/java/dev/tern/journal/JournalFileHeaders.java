@@ -1,0 +1,122 @@
+package dev.tern.journal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+
+/**
+ * Checks, before Chronicle opens the journal, the first document of each of its files: the store header that every
+ * Chronicle file starts with. Chronicle takes a header it cannot use as one another process is still writing, and
+ * waits for it; Tern holds the journal's lock, so no one is, and the wait would end badly.
+ *
+ * <ul>
+ *   <li>A cycle file whose header word is zeros while the file holds records (a zeroed first page: a bad sector, a
+ *       torn write): Chronicle waits about 10 s, takes the file as new and writes a fresh store over it, so every
+ *       record in it, acknowledged mail included, is silently gone. A file of nothing but zeros holds nothing to
+ *       lose (a crash between creating the file and writing its header), so it is left to Chronicle.</li>
+ *   <li>{@code metadata.cq4t} whose first document is not a complete header: Chronicle spins on the lock it keeps in
+ *       that file, beyond any sensible start-up time.</li>
+ * </ul>
+ * Either is damage: the journal refuses to start, naming the file and what to do.
+ *
+ * <p>Threading: runs on the opening thread, before the queue is built.
+ */
+final class JournalFileHeaders {
+    private static final int CHUNK = 1 << 20;
+    /** Chronicle's document header word: bit 31 "not complete", bit 30 "metadata", the rest the length. */
+    private static final int NOT_COMPLETE = 0x8000_0000;
+    private static final int META_DATA = 0x4000_0000;
+    private static final int LENGTH_MASK = 0x3FFF_FFFF;
+    /** A store header document starts with its field name, {@code header}, in binary wire. */
+    private static final byte[] HEADER_FIELD = {(byte) 0xb9, 6, 'h', 'e', 'a', 'd', 'e', 'r'};
+
+    private JournalFileHeaders() {
+    }
+
+    /** Why a cycle file of {@code dir} would lose its records to Chronicle, or null when none would. */
+    static String cycleDamage(Path dir) throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "*" + SingleChronicleQueue.SUFFIX)) {
+            s.forEach(files::add);
+        }
+        files.sort(null);
+        for (Path f : files) {
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                ByteBuffer first = read(ch, 4);
+                if (first.remaining() == 4 && first.getInt(0) == 0 && holdsData(ch)) {
+                    return "cycle file " + f.getFileName() + " holds records but its header is zeros (Chronicle "
+                            + "would take it as new and write over them)";
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Why {@code dir}'s metadata file, when there is one, is not a store Chronicle can open; else null. */
+    static String metadataDamage(Path dir) throws IOException {
+        Path meta = dir.resolve(SingleChronicleQueue.QUEUE_METADATA_FILE);
+        ByteBuffer first;
+        long size;
+        try (FileChannel ch = FileChannel.open(meta, StandardOpenOption.READ)) {
+            size = ch.size();
+            first = read(ch, 4 + HEADER_FIELD.length);
+        } catch (NoSuchFileException e) {
+            return null; // Chronicle creates it
+        }
+        if (size == 0) {
+            return null; // created, never written: Chronicle writes it
+        }
+        int word = first.remaining() >= 4 ? first.getInt(0) : 0;
+        int length = word & LENGTH_MASK;
+        boolean complete = (word & (NOT_COMPLETE | META_DATA)) == META_DATA && length > HEADER_FIELD.length
+                && 4L + length <= size;
+        byte[] field = new byte[HEADER_FIELD.length];
+        if (first.remaining() == 4 + HEADER_FIELD.length) {
+            first.get(4, field);
+        }
+        if (!complete || !Arrays.equals(field, HEADER_FIELD)) {
+            return meta.getFileName() + " does not start with a complete store header (Chronicle would stall on it)";
+        }
+        return null;
+    }
+
+    /** Up to {@code n} bytes from the start of the file (fewer only at its end), little-endian, flipped. */
+    private static ByteBuffer read(FileChannel ch, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
+            // a local file reads short only at its end
+        }
+        return b.flip();
+    }
+
+    /** Whether any byte of the file is not zero (the file is sparse: its holes read fast as zeros). */
+    private static boolean holdsData(FileChannel ch) throws IOException {
+        ByteBuffer b = ByteBuffer.allocateDirect(CHUNK);
+        long at = 0;
+        int n;
+        while ((n = ch.read(b.clear(), at)) > 0) {
+            for (int i = 0; i + 8 <= n; i += 8) {
+                if (b.getLong(i) != 0) {
+                    return true;
+                }
+            }
+            for (int i = n & ~7; i < n; i++) {
+                if (b.get(i) != 0) {
+                    return true;
+                }
+            }
+            at += n;
+        }
+        return false;
+    }
+}
