@@ -193,7 +193,31 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
             // RFC 6531 3.4: a message that needs SMTPUTF8 must not go to a server that does not offer it.
             return SmtpReply.local(553, "5.6.7", hop + " does not support SMTPUTF8, which this message needs");
         }
+        if (tx.envelope().body() == Envelope.BODY_8BITMIME && !caps.eightBitMime() && holdsEightBit(tx)) {
+            // RFC 6152 3: 8-bit content must not go to a server that did not offer 8BITMIME; Tern does not convert
+            // it to 7-bit MIME, so it returns the message (RFC 3463 X.6.3: conversion required but not supported).
+            return SmtpReply.local(554, "5.6.3", hop + " does not support 8BITMIME, and this message holds 8-bit"
+                    + " content");
+        }
         return null;
+    }
+
+    /**
+     * Whether the stored body holds an octet above 127 (declared 8BITMIME is often 7-bit in fact, and then goes as
+     * it is). A body that cannot be read is left to the send, which reports that failure itself.
+     */
+    private static boolean holdsEightBit(MailTransaction tx) {
+        boolean[] found = {false};
+        try {
+            tx.body().read(piece -> {
+                for (int i = piece.position(); i < piece.limit() && !found[0]; i++) {
+                    found[0] = piece.get(i) < 0;
+                }
+            });
+        } catch (JournalException e) {
+            return false;
+        }
+        return found[0];
     }
 
     /**

@@ -419,6 +419,38 @@ class DeliveryEngineTest {
         assertThat(sink.commands).noneMatch(c -> c.startsWith("MAIL"));
     }
 
+    /** RFC 6152 3: 8-bit content is not sent to a next hop that did not offer 8BITMIME; it comes back (5.6.3). */
+    @Test
+    void eightBitContentIsReturnedWhenTheNextHopLacks8bitmime() throws Exception {
+        sink.eightBitMime = false;
+        start(settings());
+        long id = journal.submit("a@sender.test", List.of("b@rcpt.test"),
+                "Subject: caf\u00e9\r\n\r\nd\u00e9j\u00e0 vu\r\n");
+
+        assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+
+        assertThat(journal.outcomesOf(id)).singleElement().satisfies(o -> {
+            assertThat(o.kind()).isEqualTo(OutcomeKind.BOUNCED);
+            assertThat(o.detail()).contains("554 5.6.3", "8BITMIME");
+        });
+        assertThat(sink.commands).noneMatch(c -> c.startsWith("MAIL"));
+    }
+
+    /** Declared 8BITMIME but 7-bit in fact: it goes as it is, without a BODY parameter the hop would not know. */
+    @Test
+    void sevenBitContentDeclared8bitGoesToAHopWithout8bitmime() throws Exception {
+        sink.eightBitMime = false;
+        start(settings());
+        long id = journal.submit("a@sender.test", List.of("b@rcpt.test"), MESSAGE);
+
+        TestSink.Received r = sink.next(WAIT);
+
+        assertThat(r.text()).isEqualTo(MESSAGE);
+        assertThat(r.mail()).doesNotContain("BODY=");
+        assertThat(journal.awaitFinal(id, WAIT)).isTrue();
+        assertThat(journal.outcomesOf(id)).extracting(Outcome::kind).containsExactly(OutcomeKind.DELIVERED);
+    }
+
     @Test
     void asksForSmtputf8WhenTheMessageNeedsIt() throws Exception {
         sink.smtputf8 = true;

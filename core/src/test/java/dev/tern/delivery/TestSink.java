@@ -44,6 +44,7 @@ final class TestSink implements AutoCloseable {
     volatile boolean ehlo = true;
     volatile boolean dsn;
     volatile boolean smtputf8;
+    volatile boolean eightBitMime = true;
     volatile long size;
     volatile String greeting = "220 sink.test ESMTP";
     volatile long replyDelayMillis;
@@ -208,7 +209,7 @@ final class TestSink implements AutoCloseable {
                     if (size > 0) {
                         sb.append("\r\n250-SIZE ").append(size);
                     }
-                    sb.append("\r\n250 8BITMIME");
+                    sb.append(eightBitMime ? "\r\n250 8BITMIME" : "\r\n250 HELP");
                     reply(sb.toString());
                 } else if (upper.startsWith("HELO")) {
                     reply("250 sink.test");
