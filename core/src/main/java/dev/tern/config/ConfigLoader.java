@@ -1,5 +1,6 @@
 package dev.tern.config;
 
+import dev.tern.tls.ServerTlsContext;
 import java.io.IOException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
@@ -204,6 +205,15 @@ public final class ConfigLoader {
         }
         s.postmaster().filter(m -> m.length() > 254 || !MAILBOX.matcher(m).matches()).ifPresent(m ->
                 p.add("postmaster-address: must be a mailbox like postmaster@example.com, got '" + m + "'"));
+        if (s.tlsCertificate().isPresent() != s.tlsKey().isPresent()) {
+            p.add("tls-cert-file, tls-key-file: set both (STARTTLS on) or neither (off)");
+        } else if (s.tlsCertificate().isPresent()) {
+            try {
+                ServerTlsContext.load(s.tlsCertificate().get(), s.tlsKey().get());
+            } catch (IllegalArgumentException e) {
+                p.add("tls-cert-file, tls-key-file: " + e.getMessage());
+            }
+        }
         c.journal().problems().forEach(problem -> p.add("journal: " + problem));
         // A message, its envelope and trace header must fit one journal record (64 KiB of room for the last two).
         if (s.maxMessageSize() + (64 << 10) > c.journal().maxRecordBytes()) {

@@ -36,6 +36,9 @@ public final class Settings {
             Setting.of("postmaster-address", "smtp.postmaster",
                     "mailbox RCPT TO:<Postmaster> goes to, accepted from any client (RFC 5321 4.5.1); none: only"
                             + " mynetworks may use it, passed on as is"),
+            Setting.of("tls-cert-file", "smtp.tlsCertificate",
+                    "PEM certificate chain for STARTTLS; with tls-key-file set too, STARTTLS is offered"),
+            Setting.of("tls-key-file", "smtp.tlsKey", "PEM (PKCS#8, unencrypted) private key of tls-cert-file"),
             Setting.of("durability", "journal.durability",
                     "sync: 250 after fsync (default); os: 250 once in the page cache (weaker: lost on power loss)"),
             Setting.of("journal-max-batch", "journal.maxBatch", "messages sharing one fsync at most (group commit)"),

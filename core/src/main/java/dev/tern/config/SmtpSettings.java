@@ -1,5 +1,6 @@
 package dev.tern.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -24,12 +25,16 @@ import java.util.Optional;
  *                               together); when it is used up, messages get 452 4.3.1 instead of exhausting memory
  * @param postmaster             the mailbox {@code RCPT TO:<Postmaster>} is relayed to, accepted from any client
  *                               (RFC 5321 4.5.1); when empty, only mynetworks may use it and it is passed on as is
+ * @param tlsCertificate         PEM certificate chain for STARTTLS (RFC 3207); STARTTLS is offered when it and
+ *                               {@code tlsKey} are set
+ * @param tlsKey                 the certificate's PEM (PKCS#8) private key
  */
 public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageSize, int maxDataLine,
                            int maxRecipients, int maxConnections, int maxConnectionsPerClient,
                            boolean limitMynetworks, int maxErrors, Duration pregreetDelay,
                            Duration commandTimeout, Duration dataTimeout, LineEndingPolicy bareLineEndings,
-                           long bodyBufferMemory, Optional<String> postmaster) {
+                           long bodyBufferMemory, Optional<String> postmaster, Optional<Path> tlsCertificate,
+                           Optional<Path> tlsKey) {
 
     /** 256 MiB: five maximum-size messages at once, or thousands of typical ones. */
     public static final long DEFAULT_BODY_BUFFER_MEMORY = 256L << 20;
@@ -44,7 +49,7 @@ public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageS
                 bareLineEndings, DEFAULT_BODY_BUFFER_MEMORY);
     }
 
-    /** All settings but {@code postmaster}, which is unset. */
+    /** All settings but {@code postmaster} and TLS, which are unset. */
     public SmtpSettings(String hostname, int maxCommandLine, long maxMessageSize, int maxDataLine,
                         int maxRecipients, int maxConnections, int maxConnectionsPerClient,
                         boolean limitMynetworks, int maxErrors, Duration pregreetDelay,
@@ -52,14 +57,21 @@ public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageS
                         long bodyBufferMemory) {
         this(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
                 maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
-                bareLineEndings, bodyBufferMemory, Optional.empty());
+                bareLineEndings, bodyBufferMemory, Optional.empty(), Optional.empty(), Optional.empty());
     }
 
     /** These settings with {@code RCPT TO:<Postmaster>} relayed to {@code mailbox}. */
     public SmtpSettings withPostmaster(String mailbox) {
         return new SmtpSettings(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
                 maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
-                bareLineEndings, bodyBufferMemory, Optional.of(mailbox));
+                bareLineEndings, bodyBufferMemory, Optional.of(mailbox), tlsCertificate, tlsKey);
+    }
+
+    /** These settings with STARTTLS offered, with {@code certificate} and its {@code key}. */
+    public SmtpSettings withTls(Path certificate, Path key) {
+        return new SmtpSettings(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
+                maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
+                bareLineEndings, bodyBufferMemory, postmaster, Optional.of(certificate), Optional.of(key));
     }
 
     public static SmtpSettings defaults() {

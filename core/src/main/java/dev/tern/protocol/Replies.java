@@ -22,6 +22,10 @@ public final class Replies {
     public static final Reply CHUNK_OK = Reply.of(250, "2.0.0", "Chunk ok");
 
     public static final Reply NOT_IMPLEMENTED = Reply.of(502, "5.5.1", "Command not implemented");
+    /** RFC 3207 4: the answer to STARTTLS; the handshake follows. */
+    public static final Reply READY_TLS = Reply.of(220, "2.0.0", "Ready to start TLS");
+    /** RFC 3207 4: a client must not start TLS twice. */
+    public static final Reply TLS_ACTIVE = Reply.of(503, "5.5.1", "TLS already active");
     public static final Reply UNKNOWN_COMMAND = Reply.of(500, "5.5.2", "Command unrecognized");
     public static final Reply SYNTAX = Reply.of(501, "5.5.4", "Syntax error in parameters or arguments");
     public static final Reply BAD_SEQUENCE = Reply.of(503, "5.5.1", "Bad sequence of commands");

@@ -1,6 +1,7 @@
 package dev.tern.session;
 
 import dev.tern.io.DeadlineSweeper;
+import dev.tern.tls.TlsChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -31,6 +32,8 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
     private volatile long deadline = Long.MAX_VALUE;
     private volatile boolean timedOut;
     private volatile boolean shuttingDown;
+    /** Set once STARTTLS's handshake is done: every read and write goes through it. */
+    private TlsChannel tls;
 
     Session(SocketChannel channel, ClientInfo client, SessionContext ctx, Runnable onClose) {
         this.channel = channel;
@@ -56,7 +59,8 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
                 writeBestEffort(SessionEngine.LOCAL_ERROR_GOODBYE);
                 return;
             }
-            engine = new SessionEngine(ctx.settings(), ctx.journal(), ctx.bodyBuffers(), client, ctx.counters());
+            engine = new SessionEngine(ctx.settings(), ctx.journal(), ctx.bodyBuffers(), client, ctx.counters(),
+                    ctx.tls() != null);
             serve(engine, in, out);
         } catch (IOException e) {
             LOG.debug("session {} ended: {}", client, e.toString());
@@ -94,10 +98,17 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
             int step = engine.process(in, out);
             if (step == SessionEngine.CLOSE) {
                 flush(out);
+                if (tls != null) {
+                    tls.close();
+                }
                 return;
             }
             flush(out);
             if (step == SessionEngine.FLUSH) {
+                continue;
+            }
+            if (step == SessionEngine.START_TLS) {
+                startTls(engine);
                 continue;
             }
             // NEED_INPUT: every complete command has been answered; wait for more.
@@ -111,7 +122,7 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
             long timeout = engine.receivingContent() ? ctx.settings().dataTimeout().toNanos()
                     : ctx.settings().commandTimeout().toNanos();
             deadline = System.nanoTime() + timeout;
-            int n = channel.read(in);
+            int n = read(in);
             deadline = Long.MAX_VALUE;
             in.flip();
             if (n < 0) {
@@ -186,12 +197,42 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
         }
     }
 
+    /**
+     * The TLS handshake after the 220 to STARTTLS, under the command timeout. A failed handshake ends the session:
+     * no SMTP reply can be sent on a connection whose TLS state is unknown.
+     */
+    private void startTls(SessionEngine engine) throws IOException {
+        TlsChannel t = new TlsChannel(channel, ctx.tls().newEngine());
+        deadline = System.nanoTime() + ctx.settings().commandTimeout().toNanos();
+        try {
+            t.handshake();
+        } catch (IOException e) {
+            LOG.info("TLS handshake with {} failed: {}", client, e.getMessage());
+            throw e;
+        } finally {
+            deadline = Long.MAX_VALUE;
+        }
+        tls = t;
+        engine.tlsStarted();
+        ctx.counters().tlsStarted();
+        LOG.debug("TLS with {}: {}", client, t.describe());
+    }
+
+    /** Client bytes into {@code in}, through TLS once it has started. */
+    private int read(ByteBuffer in) throws IOException {
+        return tls == null ? channel.read(in) : tls.read(in);
+    }
+
     private void flush(ByteBuffer out) throws IOException {
         if (out.position() == 0) {
             return;
         }
         out.flip();
         try {
+            deadline = System.nanoTime() + ctx.settings().commandTimeout().toNanos();
+            if (tls != null) {
+                tls.write(out);
+            }
             while (out.hasRemaining()) {
                 deadline = System.nanoTime() + ctx.settings().commandTimeout().toNanos();
                 channel.write(out);

@@ -4,6 +4,7 @@ import dev.tern.buffer.BufferPool;
 import dev.tern.config.SmtpSettings;
 import dev.tern.io.DeadlineSweeper;
 import dev.tern.journal.Journal;
+import dev.tern.tls.ServerTlsContext;
 
 /**
  * What every session of one server shares: settings, the journal, the buffer pools, the counters and the deadline
@@ -15,7 +16,8 @@ import dev.tern.journal.Journal;
  * @param bodyBuffers    large direct chunks for message content, held only while a message is received
  * @param counters       server-wide statistics
  * @param deadlines      the timeout sweeper
+ * @param tls            STARTTLS's certificate and key, or null when STARTTLS is not offered
  */
 record SessionContext(SmtpSettings settings, Journal journal, BufferPool commandBuffers, BufferPool bodyBuffers,
-                      SessionCounters counters, DeadlineSweeper deadlines) {
+                      SessionCounters counters, DeadlineSweeper deadlines, ServerTlsContext tls) {
 }

@@ -16,6 +16,7 @@ public final class SessionCounters {
     private final AtomicLong open = new AtomicLong();
     private final LongAdder total = new LongAdder();
     private final LongAdder accepted = new LongAdder();
+    private final LongAdder tls = new LongAdder();
     private final AtomicLongArray rejections = new AtomicLongArray(REASONS.length);
 
     void sessionOpened() {
@@ -25,6 +26,10 @@ public final class SessionCounters {
 
     void sessionClosed() {
         open.decrementAndGet();
+    }
+
+    void tlsStarted() {
+        tls.increment();
     }
 
     void messageAccepted() {
@@ -40,6 +45,6 @@ public final class SessionCounters {
         for (RejectReason r : REASONS) {
             byReason.put(r, rejections.get(r.ordinal()));
         }
-        return new SessionStats(open.get(), total.sum(), accepted.sum(), Map.copyOf(byReason));
+        return new SessionStats(open.get(), total.sum(), accepted.sum(), tls.sum(), Map.copyOf(byReason));
     }
 }

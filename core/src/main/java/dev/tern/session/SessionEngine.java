@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * <li>{@link #NEED_INPUT}: no complete command left; flush {@code out}, compact {@code in}, read, call again;</li>
  * <li>{@link #FLUSH}: flush {@code out} now, then call again (before 354, before blocking on a journal commit, or
  *     when {@code out} is nearly full);</li>
- * <li>{@link #CLOSE}: flush {@code out} and close the connection (QUIT, error limit).</li>
+ * <li>{@link #CLOSE}: flush {@code out} and close the connection (QUIT, error limit);</li>
+ * <li>{@link #START_TLS}: flush {@code out} (the 220 to STARTTLS), run the TLS handshake, call {@link #tlsStarted}
+ *     and go on reading through TLS; {@code in} is already emptied (RFC 3207 4.2).</li>
  * </ul>
  * Message content goes into pooled {@link MessageBody} chunks only while DATA/BDAT content is received; the commit
  * blocks the calling (virtual) thread until the journal says the message is durable, then 250 is written.
@@ -47,6 +49,7 @@ public final class SessionEngine {
     public static final int NEED_INPUT = 0;
     public static final int FLUSH = 1;
     public static final int CLOSE = 2;
+    public static final int START_TLS = 3;
 
     private static final Logger LOG = LoggerFactory.getLogger(SessionEngine.class);
     /** Room kept in {@code out} before handling a command: the longest reply plus a following 421. */
@@ -57,6 +60,9 @@ public final class SessionEngine {
     private static final byte[] WITH_SMTP = ascii("SMTP");
     private static final byte[] WITH_ESMTP = ascii("ESMTP");
     private static final byte[] WITH_UTF8SMTP = ascii("UTF8SMTP");
+    /** RFC 3848, RFC 6531 3.7.3: the same over TLS. */
+    private static final byte[] WITH_ESMTPS = ascii("ESMTPS");
+    private static final byte[] WITH_UTF8SMTPS = ascii("UTF8SMTPS");
 
     private enum State {
         /** Connected, no HELO/EHLO yet. */
@@ -72,6 +78,11 @@ public final class SessionEngine {
     }
 
     private final SmtpSettings settings;
+    private final boolean tlsOffered;
+    /** TLS is running: STARTTLS is neither offered nor accepted again. */
+    private boolean tlsActive;
+    /** The 220 to STARTTLS is written: the session runs the handshake before anything else. */
+    private boolean tlsPending;
     private final Journal journal;
     private final ClientInfo client;
     private final SessionCounters counters;
@@ -122,6 +133,13 @@ public final class SessionEngine {
 
     public SessionEngine(SmtpSettings settings, Journal journal, BufferPool bodyBuffers, ClientInfo client,
                          SessionCounters counters) {
+        this(settings, journal, bodyBuffers, client, counters, false);
+    }
+
+    /** As above; {@code tlsOffered}: EHLO offers STARTTLS and the session can run a handshake. */
+    public SessionEngine(SmtpSettings settings, Journal journal, BufferPool bodyBuffers, ClientInfo client,
+                         SessionCounters counters, boolean tlsOffered) {
+        this.tlsOffered = tlsOffered;
         this.settings = settings;
         this.journal = journal;
         this.client = client;
@@ -198,6 +216,10 @@ public final class SessionEngine {
         while (true) {
             if (closing) {
                 return CLOSE;
+            }
+            if (tlsPending) {
+                tlsPending = false;
+                return START_TLS;
             }
             if (commitPending) {
                 if (out.position() > 0) {
@@ -279,15 +301,44 @@ public final class SessionEngine {
             case EXPN -> writer.write(Replies.NOT_IMPLEMENTED);
             case HELP -> writer.write(Replies.HELP);
             case STARTTLS -> {
-                // Not offered. Anything pipelined after it is dropped, as a server that had started TLS must do
-                // (RFC 3207 4.2; CVE-2011-0411, plaintext command injection).
+                // Anything pipelined after it is dropped: plaintext must not count as sent over TLS (RFC 3207 4.2;
+                // CVE-2011-0411, plaintext command injection). The same when TLS is not on offer.
                 in.position(in.limit());
-                writer.write(Replies.NOT_IMPLEMENTED);
+                framer.reset();
+                startTls();
             }
             case TURN, SEND, SOML, SAML -> error(Replies.NOT_IMPLEMENTED);
             default -> error(Replies.UNKNOWN_COMMAND);
         }
         return false;
+    }
+
+    /** STARTTLS (RFC 3207 4): 220, then the session runs the handshake ({@link #START_TLS}). */
+    private void startTls() {
+        if (!tlsOffered) {
+            writer.write(Replies.NOT_IMPLEMENTED);
+        } else if (tlsActive) {
+            writer.write(Replies.TLS_ACTIVE);
+        } else if (state == State.CONNECTED) {
+            error(Replies.NEED_HELO);
+        } else {
+            abortTransaction();
+            writer.write(Replies.READY_TLS);
+            tlsPending = true;
+        }
+    }
+
+    /**
+     * The handshake is done: RFC 3207 4.2, forget everything the client said before it (the EHLO argument, any
+     * transaction); the client must say EHLO again.
+     */
+    public void tlsStarted() {
+        abortTransaction();
+        tlsActive = true;
+        state = State.CONNECTED;
+        ehlo = false;
+        helo = new byte[0];
+        framer.reset();
     }
 
     /** HELO/EHLO (RFC 5321 4.1.1.1): (re)starts the session state; EHLO also acts as RSET (4.1.4). */
@@ -304,7 +355,7 @@ public final class SessionEngine {
         writer.enhancedCodes(extended);
         state = State.READY;
         if (extended) {
-            writer.writeEhlo(hostname, src, from, to, settings.maxMessageSize(), false);
+            writer.writeEhlo(hostname, src, from, to, settings.maxMessageSize(), tlsOffered && !tlsActive);
         } else {
             writer.writeHelo(hostname);
         }
@@ -425,7 +476,8 @@ public final class SessionEngine {
         bodyHeld = true;
         storageFailed = false;
         contentLength = 0;
-        byte[] protocol = !ehlo ? WITH_SMTP : smtputf8 ? WITH_UTF8SMTP : WITH_ESMTP;
+        byte[] protocol = !ehlo ? WITH_SMTP : smtputf8 ? (tlsActive ? WITH_UTF8SMTPS : WITH_UTF8SMTP)
+                : tlsActive ? WITH_ESMTPS : WITH_ESMTP;
         boolean one = envelope.recipientCount() == 1;
         if (!received.write(body, helo, client.addressText(), clientIpv6, protocol, envelope.queueId(),
                 one ? firstRcpt : null, firstRcptLen, System.currentTimeMillis())) {

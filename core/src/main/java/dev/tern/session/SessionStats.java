@@ -8,9 +8,10 @@ import java.util.Map;
  * @param sessionsOpen     sessions currently connected
  * @param sessionsTotal    sessions ever started (connections that got past admission)
  * @param messagesAccepted messages answered 250 after their commit
+ * @param tlsSessions      sessions that completed a STARTTLS handshake
  * @param rejections       refusals by reason (every reason present, zero when none)
  */
-public record SessionStats(long sessionsOpen, long sessionsTotal, long messagesAccepted,
+public record SessionStats(long sessionsOpen, long sessionsTotal, long messagesAccepted, long tlsSessions,
                            Map<RejectReason, Long> rejections) {
 
     public long rejections(RejectReason reason) {

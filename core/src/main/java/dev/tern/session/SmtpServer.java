@@ -6,6 +6,7 @@ import dev.tern.config.RelayConfig;
 import dev.tern.config.SmtpSettings;
 import dev.tern.io.DeadlineSweeper;
 import dev.tern.journal.Journal;
+import dev.tern.tls.ServerTlsContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -64,6 +65,8 @@ public final class SmtpServer implements AutoCloseable {
         if (commandBuffers.bufferSize() < commandBufferSize(s)) {
             throw new IllegalArgumentException("command buffers must hold " + commandBufferSize(s) + " bytes");
         }
+        ServerTlsContext tls = s.tlsCertificate().isPresent() && s.tlsKey().isPresent()
+                ? ServerTlsContext.load(s.tlsCertificate().get(), s.tlsKey().get()) : null;
         Duration shortest = s.commandTimeout().compareTo(s.dataTimeout()) < 0 ? s.commandTimeout() : s.dataTimeout();
         DeadlineSweeper sweeper = new DeadlineSweeper(DeadlineSweeper.periodFor(shortest));
         ServerSocketChannel ch = ServerSocketChannel.open();
@@ -71,7 +74,7 @@ public final class SmtpServer implements AutoCloseable {
             HostPort listen = config.listen();
             ch.bind(new InetSocketAddress(listen.host(), listen.port()), 1024);
             SessionContext ctx = new SessionContext(s, journal, commandBuffers, bodyBuffers, new SessionCounters(),
-                    sweeper);
+                    sweeper, tls);
             ConnectionLimiter limiter = new ConnectionLimiter(s.maxConnections(), s.maxConnectionsPerClient());
             SmtpServer server = new SmtpServer(ch, ctx, limiter, config);
             server.listenerThread.start();

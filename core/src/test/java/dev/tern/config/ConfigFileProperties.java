@@ -208,6 +208,9 @@ class ConfigFileProperties {
         v.put("body-buffer-memory", sizes(64 << 10, 1L << 34));
         v.put("postmaster-address", optional(Arbitraries.of("postmaster@example.com", "hostmaster+tern@ops.example",
                 "a.b@mx-1.example.org", "ops#1@example.net", "O'Brien@Example.COM")));
+        // Only as a pair of real files: TlsSettingsTest covers them set.
+        v.put("tls-cert-file", Arbitraries.of("", "none", "NONE"));
+        v.put("tls-key-file", Arbitraries.of("", "none", "NONE"));
         v.put("durability", Arbitraries.of("sync", "os", "SYNC", "Os"));
         v.put("journal-max-batch", ints(1, 10_000));
         v.put("journal-roll-interval", Arbitraries.of("5m", "10m", "20m", "30m", "1h", "60m", "2h", "4h", "6h",

@@ -1,0 +1,156 @@
+package dev.tern.tls;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import java.util.List;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * The server side of STARTTLS (RFC 3207): an {@link SSLContext} made from a PEM certificate chain and its PEM private
+ * key (PKCS#8 {@code PRIVATE KEY}: RSA, EC or Ed25519, as {@code openssl req -newkey} and certbot write them), with
+ * the JDK alone. TLS 1.2 and 1.3 only.
+ *
+ * <p>Threading: immutable after {@link #load}; {@link #newEngine} may be called from any thread.
+ */
+public final class ServerTlsContext {
+    private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+    private static final List<String> KEY_ALGORITHMS = List.of("RSA", "EC", "Ed25519", "EdDSA");
+    private static final char[] NO_PASSWORD = new char[0];
+
+    private final SSLContext context;
+    private final X509Certificate certificate;
+
+    private ServerTlsContext(SSLContext context, X509Certificate certificate) {
+        this.context = context;
+        this.certificate = certificate;
+    }
+
+    /** Reads both files; {@link IllegalArgumentException} says which file is wrong and why (never quoting a key). */
+    public static ServerTlsContext load(Path certificateFile, Path keyFile) {
+        List<X509Certificate> chain = certificates(certificateFile);
+        PrivateKey key = privateKey(keyFile);
+        if (!signsFor(key, chain.getFirst())) {
+            // Found now, at start-up, rather than by every client's failed handshake.
+            throw new IllegalArgumentException("TLS key " + keyFile + " does not belong to the certificate "
+                    + certificateFile + " (" + chain.getFirst().getSubjectX500Principal() + ")");
+        }
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("tern", key, NO_PASSWORD, chain.toArray(Certificate[]::new));
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(store, NO_PASSWORD);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(kmf.getKeyManagers(), null, null);
+            return new ServerTlsContext(context, chain.getFirst());
+        } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("TLS key " + keyFile + " cannot be used with certificate "
+                    + certificateFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A server-mode engine for one connection. */
+    public SSLEngine newEngine() {
+        SSLEngine engine = context.createSSLEngine();
+        engine.setUseClientMode(false);
+        SSLParameters p = engine.getSSLParameters();
+        p.setProtocols(PROTOCOLS);
+        p.setNeedClientAuth(false);
+        engine.setSSLParameters(p);
+        return engine;
+    }
+
+    /** The server's own certificate (the first of the chain). */
+    public X509Certificate certificate() {
+        return certificate;
+    }
+
+    /** Whether a signature made with {@code key} verifies with the certificate's public key. */
+    private static boolean signsFor(PrivateKey key, X509Certificate certificate) {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            default -> key.getAlgorithm(); // Ed25519, EdDSA
+        };
+        byte[] probe = "tern starttls key check".getBytes(StandardCharsets.US_ASCII);
+        try {
+            Signature signer = Signature.getInstance(algorithm);
+            signer.initSign(key);
+            signer.update(probe);
+            byte[] signature = signer.sign();
+            Signature verifier = Signature.getInstance(algorithm);
+            verifier.initVerify(certificate.getPublicKey());
+            verifier.update(probe);
+            return verifier.verify(signature);
+        } catch (GeneralSecurityException e) {
+            return false; // the certificate's key is of another algorithm
+        }
+    }
+
+    private static List<X509Certificate> certificates(Path file) {
+        try {
+            byte[] pem = Files.readAllBytes(file);
+            List<X509Certificate> chain = CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new ByteArrayInputStream(pem)).stream()
+                    .map(X509Certificate.class::cast).toList();
+            if (chain.isEmpty()) {
+                throw new IllegalArgumentException("TLS certificate " + file + " holds no certificate");
+            }
+            return chain;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read TLS certificate " + file + ": " + e.getMessage(), e);
+        } catch (CertificateException e) {
+            throw new IllegalArgumentException("TLS certificate " + file + " is not a PEM X.509 certificate chain: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static PrivateKey privateKey(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.US_ASCII);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot read TLS key " + file + ": " + e.getMessage(), e);
+        }
+        String begin = "-----BEGIN PRIVATE KEY-----";
+        String end = "-----END PRIVATE KEY-----";
+        int from = text.indexOf(begin);
+        int to = from < 0 ? -1 : text.indexOf(end, from + begin.length());
+        if (from < 0 || to < 0) {
+            // Never quote the file: it may hold a key in another form.
+            throw new IllegalArgumentException("TLS key " + file + " has no unencrypted PKCS#8 PEM block ('" + begin
+                    + "'); convert one with: openssl pkcs8 -topk8 -nocrypt -in OLD -out NEW");
+        }
+        byte[] der;
+        try {
+            der = Base64.getMimeDecoder().decode(text.substring(from + begin.length(), to));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("TLS key " + file + " is not valid base64");
+        }
+        for (String algorithm : KEY_ALGORITHMS) {
+            try {
+                return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+            } catch (GeneralSecurityException e) {
+                // not this algorithm: try the next
+            }
+        }
+        throw new IllegalArgumentException("TLS key " + file + " is not an RSA, EC or Ed25519 private key");
+    }
+}
