@@ -10,7 +10,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 
@@ -24,8 +23,9 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
  *       torn write): Chronicle waits about 10 s, takes the file as new and writes a fresh store over it, so every
  *       record in it, acknowledged mail included, is silently gone. A file of nothing but zeros holds nothing to
  *       lose (a crash between creating the file and writing its header), so it is left to Chronicle.</li>
- *   <li>{@code metadata.cq4t} whose first document is not a complete header: Chronicle spins on the lock it keeps in
- *       that file, beyond any sensible start-up time.</li>
+ *   <li>{@code metadata.cq4t} whose documents are not all complete and in place (a damaged header word sends
+ *       Chronicle reading from the wrong offset): Chronicle spins on the lock it keeps in that file, beyond any
+ *       sensible start-up time.</li>
  * </ul>
  * Either is damage: the journal refuses to start, naming the file and what to do.
  *
@@ -37,7 +37,9 @@ final class JournalFileHeaders {
     private static final int NOT_COMPLETE = 0x8000_0000;
     private static final int META_DATA = 0x4000_0000;
     private static final int LENGTH_MASK = 0x3FFF_FFFF;
-    /** A store header document starts with its field name, {@code header}, in binary wire. */
+    /** The metadata documents sit at the start of the file; further on it is zeros. */
+    private static final int METADATA_SCAN = 64 << 10;
+    /** A store header document starts with its field name, {@code header}, in binary wire (0xb9: a field name). */
     private static final byte[] HEADER_FIELD = {(byte) 0xb9, 6, 'h', 'e', 'a', 'd', 'e', 'r'};
 
     private JournalFileHeaders() {
@@ -62,32 +64,56 @@ final class JournalFileHeaders {
         return null;
     }
 
-    /** Why {@code dir}'s metadata file, when there is one, is not a store Chronicle can open; else null. */
+    /**
+     * Why {@code dir}'s metadata file, when there is one, is not a store Chronicle can open; else null. The file is a
+     * header document and then one small document per value (the cycle listing, the locks), each a field name and
+     * its value, up to the first zero word; every document's header word must be complete and fit the file, or
+     * Chronicle reads the next one from the wrong place.
+     */
     static String metadataDamage(Path dir) throws IOException {
         Path meta = dir.resolve(SingleChronicleQueue.QUEUE_METADATA_FILE);
-        ByteBuffer first;
-        long size;
+        ByteBuffer b;
         try (FileChannel ch = FileChannel.open(meta, StandardOpenOption.READ)) {
-            size = ch.size();
-            first = read(ch, 4 + HEADER_FIELD.length);
+            b = read(ch, (int) Math.min(ch.size(), METADATA_SCAN));
         } catch (NoSuchFileException e) {
             return null; // Chronicle creates it
         }
-        if (size == 0) {
+        if (!b.hasRemaining()) {
             return null; // created, never written: Chronicle writes it
         }
-        int word = first.remaining() >= 4 ? first.getInt(0) : 0;
-        int length = word & LENGTH_MASK;
-        boolean complete = (word & (NOT_COMPLETE | META_DATA)) == META_DATA && length > HEADER_FIELD.length
-                && 4L + length <= size;
-        byte[] field = new byte[HEADER_FIELD.length];
-        if (first.remaining() == 4 + HEADER_FIELD.length) {
-            first.get(4, field);
+        if (b.limit() < 4 + HEADER_FIELD.length) {
+            return meta.getFileName() + " is cut short (" + b.limit() + " bytes; Chronicle would stall on it)";
         }
-        if (!complete || !Arrays.equals(field, HEADER_FIELD)) {
-            return meta.getFileName() + " does not start with a complete store header (Chronicle would stall on it)";
+        int pos = 0;
+        for (int doc = 0; pos + 4 <= b.limit(); doc++) {
+            int word = b.getInt(pos);
+            if (word == 0 && doc > 0) {
+                return null; // the end of the documents
+            }
+            int length = word & LENGTH_MASK;
+            boolean header = doc == 0;
+            boolean complete = (word & NOT_COMPLETE) == 0 && ((word & META_DATA) != 0) == header
+                    && length > (header ? HEADER_FIELD.length : 2) && pos + 4L + length <= b.limit();
+            if (!complete || !startsWithField(b, pos + 4, header)) {
+                return meta.getFileName() + (header ? " does not start with a complete store header"
+                        : " has a broken document at offset " + pos) + " (Chronicle would stall on it)";
+            }
+            pos += 4 + length;
         }
         return null;
+    }
+
+    /** The store header's {@code header} field, or any field name (an entry's), starts at {@code at}. */
+    private static boolean startsWithField(ByteBuffer b, int at, boolean header) {
+        if (!header) {
+            return b.get(at) == HEADER_FIELD[0];
+        }
+        for (int i = 0; i < HEADER_FIELD.length; i++) {
+            if (b.get(at + i) != HEADER_FIELD[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Up to {@code n} bytes from the start of the file (fewer only at its end), little-endian, flipped. */

@@ -343,8 +343,9 @@ class DamagedJournalProperties {
     }
 
     @Property(tries = 5)
-    @Disabled("bug: garbage early in metadata.cq4t stalls open beyond 10 s in Chronicle's table-store lock (a file"
-            + " it opens read-only is refused: metadataThatWouldOpenReadOnlyIsRefused)")
+    @Disabled("known limit: garbage inside a document of metadata.cq4t (the header's wire fields, say) still stalls"
+            + " open beyond 10 s in Chronicle; a damaged document header word or a cut file is refused"
+            + " (metadataWithoutAStoreHeaderIsRefusedPromptly, metadataThatWouldOpenReadOnlyIsRefused)")
     void damagedQueueMetadataIsRefusedOrRepaired(@ForAll("plans") Plan plan,
                                                 @ForAll("metadataDamage") Damage damage) throws Exception {
         try (Scene s = Scene.build(plan, pool)) {
@@ -376,17 +377,21 @@ class DamagedJournalProperties {
         }
     }
 
-    /** A metadata file whose first document is not a complete store header is refused at once, naming the file. */
+    /**
+     * A metadata file whose documents are not all complete and in place (the store header's word or name, an entry's
+     * word, a cut) is refused at once, naming the file.
+     */
     @Example
     void metadataWithoutAStoreHeaderIsRefusedPromptly() throws Exception {
         for (Damage d : List.of(new Damage(Kind.GARBAGE_RANGE, 0, 15, 1), new Damage(Kind.FLIP_BYTES, 0, 0, 2),
-                new Damage(Kind.GARBAGE_RANGE, 6.0 / PAGE, 0, 3))) {
+                new Damage(Kind.GARBAGE_RANGE, 6.0 / PAGE, 0, 3), new Damage(Kind.CUT_SHORT, 2.0 / PAGE, 0, 0),
+                new Damage(Kind.GARBAGE_RANGE, 0, 0, 4), new Damage(Kind.GARBAGE_RANGE, 0x108 * 1.0 / PAGE, 3, 5))) {
             try (Scene s = Scene.build(new Plan(20, false, 0), pool)) {
                 List<Applied> applied = List.of(s.damageMetadataFile(d));
                 Opened o = s.reopen(Duration.ofSeconds(3), applied);
                 assertThat(o.failure).as("%s: opened", applied).isNotNull();
                 assertRefusedClearly(o.failure, s.dir, applied);
-                assertThat(o.failure).hasMessageContaining(SingleChronicleQueue.QUEUE_METADATA_FILE + " does not start")
+                assertThat(o.failure).hasMessageContaining(SingleChronicleQueue.QUEUE_METADATA_FILE)
                         .hasMessageContaining("move " + SingleChronicleQueue.QUEUE_METADATA_FILE + " aside");
             }
         }
