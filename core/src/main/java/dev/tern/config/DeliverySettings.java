@@ -26,12 +26,26 @@ import java.util.Optional;
  * @param backoff          how long a backed-off destination gets no new connection
  * @param maxRecipientsPerTransaction recipients of one domain sent in one transaction; more are split over several
  *                         (RFC 5321 4.5.3.1.8: servers must accept at least 100)
+ * @param startTls         opportunistic STARTTLS to next hops that offer it (no certificate check, as Postfix's
+ *                         {@code smtp_tls_security_level = may})
  */
 public record DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Map<String, List<HostPort>> routes,
                                Optional<HostPort> dns, List<Duration> retrySchedule, Duration maxLifetime,
                                String heloName, int mxPort, Duration connectTimeout, Duration commandTimeout,
                                Duration idleTimeout, Limits limits, Map<String, Limits> limitOverrides,
-                               int backoffAfter, Duration backoff, int maxRecipientsPerTransaction) {
+                               int backoffAfter, Duration backoff, int maxRecipientsPerTransaction,
+                               boolean startTls) {
+
+    /** All settings but {@code startTls}, which is on. */
+    public DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Map<String, List<HostPort>> routes,
+                            Optional<HostPort> dns, List<Duration> retrySchedule, Duration maxLifetime,
+                            String heloName, int mxPort, Duration connectTimeout, Duration commandTimeout,
+                            Duration idleTimeout, Limits limits, Map<String, Limits> limitOverrides,
+                            int backoffAfter, Duration backoff, int maxRecipientsPerTransaction) {
+        this(enabled, smarthost, routes, dns, retrySchedule, maxLifetime, heloName, mxPort, connectTimeout,
+                commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter, backoff,
+                maxRecipientsPerTransaction, true);
+    }
 
     /** Checks every field once, listing every problem in one exception. */
     public DeliverySettings {
@@ -145,60 +159,66 @@ public record DeliverySettings(boolean enabled, Optional<HostPort> smarthost, Ma
     public DeliverySettings withSmarthost(HostPort h) {
         return new DeliverySettings(enabled, Optional.ofNullable(h), routes, dns, retrySchedule, maxLifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff, maxRecipientsPerTransaction);
+                backoff, maxRecipientsPerTransaction, startTls);
     }
 
     public DeliverySettings withRoutes(Map<String, List<HostPort>> r) {
         return new DeliverySettings(enabled, smarthost, Map.copyOf(r), dns, retrySchedule, maxLifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff, maxRecipientsPerTransaction);
+                backoff, maxRecipientsPerTransaction, startTls);
     }
 
     public DeliverySettings withDns(HostPort d, int port) {
         return new DeliverySettings(enabled, smarthost, routes, Optional.ofNullable(d), retrySchedule, maxLifetime,
                 heloName, port, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff, maxRecipientsPerTransaction);
+                backoff, maxRecipientsPerTransaction, startTls);
     }
 
     public DeliverySettings withRetries(List<Duration> schedule, Duration lifetime) {
         return new DeliverySettings(enabled, smarthost, routes, dns, List.copyOf(schedule), lifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff, maxRecipientsPerTransaction);
+                backoff, maxRecipientsPerTransaction, startTls);
     }
 
     public DeliverySettings withTimeouts(Duration connect, Duration command, Duration idle) {
         return new DeliverySettings(enabled, smarthost, routes, dns, retrySchedule, maxLifetime,
                 heloName, mxPort, connect, command, idle, limits, limitOverrides, backoffAfter, backoff,
-                maxRecipientsPerTransaction);
+                maxRecipientsPerTransaction, startTls);
     }
 
     public DeliverySettings withLimits(Limits l, Map<String, Limits> overrides) {
         return new DeliverySettings(enabled, smarthost, routes, dns, retrySchedule, maxLifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, l, Map.copyOf(overrides), backoffAfter,
-                backoff, maxRecipientsPerTransaction);
+                backoff, maxRecipientsPerTransaction, startTls);
     }
 
     public DeliverySettings withBackoff(int after, Duration d) {
         return new DeliverySettings(enabled, smarthost, routes, dns, retrySchedule, maxLifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, after, d,
-                maxRecipientsPerTransaction);
+                maxRecipientsPerTransaction, startTls);
     }
 
     public DeliverySettings withHeloName(String name) {
         return new DeliverySettings(enabled, smarthost, routes, dns, retrySchedule, maxLifetime,
                 name, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff, maxRecipientsPerTransaction);
+                backoff, maxRecipientsPerTransaction, startTls);
     }
 
     public DeliverySettings withMaxRecipientsPerTransaction(int n) {
         return new DeliverySettings(enabled, smarthost, routes, dns, retrySchedule, maxLifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff, n);
+                backoff, n, startTls);
     }
 
     public DeliverySettings withEnabled(boolean on) {
         return new DeliverySettings(on, smarthost, routes, dns, retrySchedule, maxLifetime,
                 heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
-                backoff, maxRecipientsPerTransaction);
+                backoff, maxRecipientsPerTransaction, startTls);
+    }
+
+    public DeliverySettings withStartTls(boolean on) {
+        return new DeliverySettings(enabled, smarthost, routes, dns, retrySchedule, maxLifetime,
+                heloName, mxPort, connectTimeout, commandTimeout, idleTimeout, limits, limitOverrides, backoffAfter,
+                backoff, maxRecipientsPerTransaction, on);
     }
 }

@@ -75,6 +75,8 @@ public final class Settings {
             Setting.of("backoff", "delivery.backoff", "how long a backed-off destination gets no new connection"),
             Setting.of("max-recipients-per-transaction", "delivery.maxRecipientsPerTransaction",
                     "recipients of one domain sent in one outbound transaction; more are split"),
+            Setting.of("delivery-starttls", "delivery.startTls",
+                    "STARTTLS to next hops that offer it, without a certificate check (opportunistic); off: plaintext"),
             Setting.of("dkim-keys", "dkim.keys",
                     "DKIM keys, comma separated DOMAIN:SELECTOR:ALGORITHM:PEM-FILE (rsa-sha256 or ed25519-sha256)"),
             Setting.of("dkim-signed-headers", "dkim.signedHeaders", "header fields DKIM signs (From always)"),

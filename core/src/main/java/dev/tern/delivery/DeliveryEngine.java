@@ -55,6 +55,7 @@ public final class DeliveryEngine implements AutoCloseable {
     private static final int[] NONE = new int[0];
 
     private final DeliverySettings settings;
+    private final NextHopTls nextHopTls;
     private final Journal journal;
     private final BufferPool pool;
     private final Router router;
@@ -75,6 +76,7 @@ public final class DeliveryEngine implements AutoCloseable {
 
     private DeliveryEngine(DeliverySettings settings, Journal journal, DkimSigner signer) {
         this.settings = settings;
+        this.nextHopTls = new NextHopTls(settings.startTls());
         this.signer = signer;
         this.journal = journal;
         this.pool = new BufferPool(64 * 1024, 32, 1024);
@@ -293,7 +295,7 @@ public final class DeliveryEngine implements AutoCloseable {
             }
             try {
                 conn = OutboundConnection.open(hop, settings.heloName(), pool, sweeper,
-                        settings.connectTimeout().toMillis(), settings.commandTimeout().toMillis());
+                        settings.connectTimeout().toMillis(), settings.commandTimeout().toMillis(), nextHopTls);
                 conn.onClose(() -> hopLimiter.release(hop));
             } catch (java.io.IOException e) {
                 hopLimiter.release(hop);

@@ -12,11 +12,18 @@ import java.util.Locale;
  * @param chunking    RFC 3030 BDAT
  * @param dsn         RFC 3461
  * @param smtputf8    RFC 6531
+ * @param starttls    RFC 3207
  */
 record EhloCapabilities(boolean esmtp, boolean pipelining, long maxSize, boolean eightBitMime, boolean chunking,
-                        boolean dsn, boolean smtputf8) {
+                        boolean dsn, boolean smtputf8, boolean starttls) {
 
-    static final EhloCapabilities NONE = new EhloCapabilities(false, false, 0, false, false, false, false);
+    static final EhloCapabilities NONE = new EhloCapabilities(false, false, 0, false, false, false, false, false);
+
+    /** Without STARTTLS. */
+    EhloCapabilities(boolean esmtp, boolean pipelining, long maxSize, boolean eightBitMime, boolean chunking,
+                     boolean dsn, boolean smtputf8) {
+        this(esmtp, pipelining, maxSize, eightBitMime, chunking, dsn, smtputf8, false);
+    }
 
     /** Parses the lines of a positive EHLO reply; the first line is the greeting and is skipped. */
     static EhloCapabilities parse(SmtpReply reply) {
@@ -25,6 +32,7 @@ record EhloCapabilities(boolean esmtp, boolean pipelining, long maxSize, boolean
         boolean chunking = false;
         boolean dsn = false;
         boolean utf8 = false;
+        boolean starttls = false;
         long size = 0;
         for (int i = 1; i < reply.lines().size(); i++) {
             String[] words = reply.lines().get(i).trim().split("\\s+");
@@ -34,12 +42,13 @@ record EhloCapabilities(boolean esmtp, boolean pipelining, long maxSize, boolean
                 case "CHUNKING" -> chunking = true;
                 case "DSN" -> dsn = true;
                 case "SMTPUTF8" -> utf8 = true;
+                case "STARTTLS" -> starttls = true;
                 case "SIZE" -> size = words.length > 1 ? parseSize(words[1]) : 0;
                 default -> {
                 }
             }
         }
-        return new EhloCapabilities(true, pipelining, size, eightBit, chunking, dsn, utf8);
+        return new EhloCapabilities(true, pipelining, size, eightBit, chunking, dsn, utf8, starttls);
     }
 
     private static long parseSize(String s) {

@@ -6,6 +6,7 @@ import dev.tern.io.DeadlineSweeper;
 import dev.tern.journal.JournalException;
 import dev.tern.message.Envelope;
 import dev.tern.message.EnvelopeRecord;
+import dev.tern.tls.TlsChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -37,7 +38,10 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
 
     private final HostPort hop;
     private final SocketChannel channel;
-    private final ReplyReader replies;
+    /** Replies from the channel, or from {@link #tls} once STARTTLS is done. */
+    private ReplyReader replies;
+    /** Set once STARTTLS's handshake is done: every write goes through it. */
+    private TlsChannel tls;
     /** Commands, and the small last chunks of pipelined transactions: a batch of 1 KiB messages in one write. */
     private final ByteBuffer commands = ByteBuffer.allocateDirect(COMMAND_BUFFER);
     private final BufferPool pool;
@@ -76,9 +80,19 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
         this.replies = new ReplyReader(channel.socket().getInputStream());
     }
 
-    /** Connects, reads the greeting and says EHLO (HELO when EHLO gets a 5xx). */
+    /** As below, never starting TLS. */
     static OutboundConnection open(HostPort hop, String heloName, BufferPool pool, DeadlineSweeper sweeper,
                                    long connectTimeoutMillis, long commandTimeoutMillis) throws IOException {
+        return open(hop, heloName, pool, sweeper, connectTimeoutMillis, commandTimeoutMillis, NextHopTls.off());
+    }
+
+    /**
+     * Connects, reads the greeting and says EHLO (HELO when EHLO gets a 5xx); when the hop offers STARTTLS and
+     * {@code tls} wants it, starts TLS and says EHLO again.
+     */
+    static OutboundConnection open(HostPort hop, String heloName, BufferPool pool, DeadlineSweeper sweeper,
+                                   long connectTimeoutMillis, long commandTimeoutMillis, NextHopTls tls)
+            throws IOException {
         SocketChannel ch = SocketChannel.open();
         OutboundConnection c = null;
         try {
@@ -87,6 +101,9 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
             c = new OutboundConnection(hop, ch, pool, sweeper, TimeUnit.MILLISECONDS.toNanos(commandTimeoutMillis));
             sweeper.register(c);
             c.handshake(heloName);
+            if (c.caps.starttls() && tls.wanted(hop)) {
+                c.startTls(heloName, tls);
+            }
             return c;
         } catch (IOException | RuntimeException e) {
             if (c != null) {
@@ -122,6 +139,52 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
             throw new HopFailure(helo);
         }
         caps = EhloCapabilities.NONE;
+    }
+
+    /**
+     * STARTTLS (RFC 3207), then EHLO again: what the hop said before TLS no longer counts. A refusal of STARTTLS
+     * leaves the connection in plaintext (opportunistic TLS); a failed handshake fails the attempt, and the hop gets
+     * plaintext for a while ({@link NextHopTls}).
+     */
+    private void startTls(String heloName, NextHopTls policy) throws IOException {
+        command("STARTTLS");
+        SmtpReply go = await();
+        if (go.code() != 220) {
+            LOG.info("{} refused STARTTLS ({}): going on in plaintext", hop, go.oneLine());
+            return;
+        }
+        if (replies.hasBuffered()) {
+            // Bytes after the 220 came in plaintext: they must not count as said inside TLS (CVE-2011-0411).
+            policy.failed(hop);
+            throw new HopFailure(SmtpReply.local(451, "4.7.5", hop + " sent more after its 220 to STARTTLS; the"
+                    + " next attempt goes in plaintext"));
+        }
+        TlsChannel t = new TlsChannel(channel, policy.newEngine(hop));
+        deadlineNanos = System.nanoTime() + commandTimeoutNanos;
+        try {
+            t.handshake();
+        } catch (IOException e) {
+            policy.failed(hop);
+            throw new HopFailure(SmtpReply.local(451, "4.7.5", "TLS handshake with " + hop + " failed ("
+                    + e.getMessage() + "); the next attempt goes in plaintext"));
+        } finally {
+            deadlineNanos = Long.MAX_VALUE;
+        }
+        tls = t;
+        replies = new ReplyReader(t.inputStream());
+        LOG.debug("TLS with {}: {}", hop, t.describe());
+        caps = EhloCapabilities.NONE;
+        command("EHLO " + heloName);
+        SmtpReply ehlo = await();
+        if (!ehlo.positive()) {
+            throw new HopFailure(ehlo);
+        }
+        caps = EhloCapabilities.parse(ehlo);
+    }
+
+    /** Whether the connection runs over TLS. */
+    boolean encrypted() {
+        return tls != null;
     }
 
     /** As {@link #sendAll} for one transaction. */
@@ -490,6 +553,10 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
             gather[1] = bytes;
             deadlineNanos = System.nanoTime() + commandTimeoutNanos;
             try {
+                if (tls != null) {
+                    tls.write(commands);
+                    tls.write(bytes);
+                }
                 while (commands.hasRemaining() || bytes.hasRemaining()) {
                     channel.write(gather);
                 }
@@ -720,6 +787,9 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
     private void writeFully(ByteBuffer b) throws IOException {
         deadlineNanos = System.nanoTime() + commandTimeoutNanos;
         try {
+            if (tls != null) {
+                tls.write(b);
+            }
             while (b.hasRemaining()) {
                 channel.write(b);
             }

@@ -2,6 +2,7 @@ package dev.tern.tls;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import javax.net.ssl.SSLEngine;
@@ -120,6 +121,38 @@ public final class TlsChannel {
         } catch (IOException e) {
             // the peer left first; nothing to tell it
         }
+    }
+
+    /** {@link #read} as a stream, for readers built on one (blocking; no buffering of its own). */
+    public InputStream inputStream() {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                int n;
+                do {
+                    n = TlsChannel.this.read(ByteBuffer.wrap(b, off, len));
+                } while (n == 0);
+                return n;
+            }
+
+            /** Plaintext waiting here, else 1 when ciphertext waits (here or in the socket), else 0. */
+            @Override
+            public int available() throws IOException {
+                if (appIn.position() > 0) {
+                    return appIn.position();
+                }
+                return netIn.position() > 0 || channel.socket().getInputStream().available() > 0 ? 1 : 0;
+            }
+        };
     }
 
     /** The negotiated protocol and cipher suite, for logs. */

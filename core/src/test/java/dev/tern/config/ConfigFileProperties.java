@@ -209,6 +209,7 @@ class ConfigFileProperties {
         v.put("postmaster-address", optional(Arbitraries.of("postmaster@example.com", "hostmaster+tern@ops.example",
                 "a.b@mx-1.example.org", "ops#1@example.net", "O'Brien@Example.COM")));
         // Only as a pair of real files: TlsSettingsTest covers them set.
+        v.put("delivery-starttls", bool);
         v.put("tls-cert-file", Arbitraries.of("", "none", "NONE"));
         v.put("tls-key-file", Arbitraries.of("", "none", "NONE"));
         v.put("durability", Arbitraries.of("sync", "os", "SYNC", "Os"));

@@ -242,6 +242,7 @@ class ReplyReaderProperties {
         boolean chunking = false;
         boolean dsn = false;
         boolean utf8 = false;
+        boolean starttls = false;
         long size = 0;
         for (String l : keywordLines) {
             String[] words = l.strip().split("[ \t]+");
@@ -251,6 +252,7 @@ class ReplyReaderProperties {
                 case "CHUNKING" -> chunking = true;
                 case "DSN" -> dsn = true;
                 case "SMTPUTF8" -> utf8 = true;
+                case "STARTTLS" -> starttls = true; // RFC 3207
                 // RFC 1870: SIZE [SP number]; no number, or one that is not a size, means no limit known.
                 case "SIZE" -> size = words.length > 1 && words[1].matches("[0-9]{1,18}") ? Long.parseLong(words[1])
                         : 0;
@@ -258,7 +260,8 @@ class ReplyReaderProperties {
                 }
             }
         }
-        assertThat(c).isEqualTo(new EhloCapabilities(true, pipelining, size, eightBit, chunking, dsn, utf8));
+        assertThat(c).isEqualTo(new EhloCapabilities(true, pipelining, size, eightBit, chunking, dsn, utf8,
+                starttls));
     }
 
     private static byte[] toArray(List<Byte> list) {

@@ -86,6 +86,9 @@ class ReplyReaderTest {
         assertThat(c.dsn()).isTrue();
         assertThat(c.eightBitMime()).isTrue();
         assertThat(c.smtputf8()).isFalse();
+        assertThat(c.starttls()).isFalse();
+        assertThat(EhloCapabilities.parse(reader("250-mx\r\n250-starttls\r\n250 PIPELINING\r\n").read())
+                .starttls()).isTrue();
     }
 
     @Test
