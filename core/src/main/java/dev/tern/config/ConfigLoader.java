@@ -205,11 +205,14 @@ public final class ConfigLoader {
         }
         s.postmaster().filter(m -> m.length() > 254 || !MAILBOX.matcher(m).matches()).ifPresent(m ->
                 p.add("postmaster-address: must be a mailbox like postmaster@example.com, got '" + m + "'"));
+        if (s.tlsMaxSessions() < 0) {
+            p.add("tls-max-sessions: must not be negative (0: a quarter of the heap's worth)");
+        }
         if (s.tlsCertificate().isPresent() != s.tlsKey().isPresent()) {
             p.add("tls-cert-file, tls-key-file: set both (STARTTLS on) or neither (off)");
         } else if (s.tlsCertificate().isPresent()) {
             try {
-                ServerTlsContext.load(s.tlsCertificate().get(), s.tlsKey().get());
+                ServerTlsContext.load(s.tlsCertificate().get(), s.tlsKey().get(), 0);
             } catch (IllegalArgumentException e) {
                 p.add("tls-cert-file, tls-key-file: " + e.getMessage());
             }

@@ -28,13 +28,15 @@ import java.util.Optional;
  * @param tlsCertificate         PEM certificate chain for STARTTLS (RFC 3207); STARTTLS is offered when it and
  *                               {@code tlsKey} are set
  * @param tlsKey                 the certificate's PEM (PKCS#8) private key
+ * @param tlsMaxSessions         sessions running TLS at once (each holds about 50 KiB of heap); 0: as many as a
+ *                               quarter of the heap allows. STARTTLS beyond gets 454 4.7.0
  */
 public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageSize, int maxDataLine,
                            int maxRecipients, int maxConnections, int maxConnectionsPerClient,
                            boolean limitMynetworks, int maxErrors, Duration pregreetDelay,
                            Duration commandTimeout, Duration dataTimeout, LineEndingPolicy bareLineEndings,
                            long bodyBufferMemory, Optional<String> postmaster, Optional<Path> tlsCertificate,
-                           Optional<Path> tlsKey) {
+                           Optional<Path> tlsKey, int tlsMaxSessions) {
 
     /** 256 MiB: five maximum-size messages at once, or thousands of typical ones. */
     public static final long DEFAULT_BODY_BUFFER_MEMORY = 256L << 20;
@@ -57,21 +59,29 @@ public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageS
                         long bodyBufferMemory) {
         this(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
                 maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
-                bareLineEndings, bodyBufferMemory, Optional.empty(), Optional.empty(), Optional.empty());
+                bareLineEndings, bodyBufferMemory, Optional.empty(), Optional.empty(), Optional.empty(), 0);
     }
 
     /** These settings with {@code RCPT TO:<Postmaster>} relayed to {@code mailbox}. */
     public SmtpSettings withPostmaster(String mailbox) {
         return new SmtpSettings(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
                 maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
-                bareLineEndings, bodyBufferMemory, Optional.of(mailbox), tlsCertificate, tlsKey);
+                bareLineEndings, bodyBufferMemory, Optional.of(mailbox), tlsCertificate, tlsKey, tlsMaxSessions);
     }
 
     /** These settings with STARTTLS offered, with {@code certificate} and its {@code key}. */
     public SmtpSettings withTls(Path certificate, Path key) {
         return new SmtpSettings(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
                 maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
-                bareLineEndings, bodyBufferMemory, postmaster, Optional.of(certificate), Optional.of(key));
+                bareLineEndings, bodyBufferMemory, postmaster, Optional.of(certificate), Optional.of(key),
+                tlsMaxSessions);
+    }
+
+    /** These settings with at most {@code sessions} running TLS at once (0: a quarter of the heap's worth). */
+    public SmtpSettings withTlsMaxSessions(int sessions) {
+        return new SmtpSettings(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
+                maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
+                bareLineEndings, bodyBufferMemory, postmaster, tlsCertificate, tlsKey, sessions);
     }
 
     public static SmtpSettings defaults() {

@@ -34,6 +34,8 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
     private volatile boolean shuttingDown;
     /** Set once STARTTLS's handshake is done: every read and write goes through it. */
     private TlsChannel tls;
+    /** This session holds one of the server's TLS sessions (its buffers' memory); released when it ends. */
+    private boolean tlsPermit;
 
     Session(SocketChannel channel, ClientInfo client, SessionContext ctx, Runnable onClose) {
         this.channel = channel;
@@ -76,6 +78,9 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
             ctx.bodyBuffers().release(contentIn);
             contentIn = null;
             ctx.commandBuffers().release(out);
+            if (tlsPermit) {
+                ctx.tls().release();
+            }
             closeQuietly();
             onClose.run(); // permits first, so a client that sees the session gone can connect again
             ctx.counters().sessionClosed();
@@ -108,6 +113,12 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
                 continue;
             }
             if (step == SessionEngine.START_TLS) {
+                if (!tlsPermit && !(tlsPermit = ctx.tls().tryAcquire())) {
+                    engine.tlsUnavailable(out);
+                    continue;
+                }
+                engine.tlsReady(out);
+                flush(out);
                 startTls(engine);
                 continue;
             }

@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * <li>{@link #FLUSH}: flush {@code out} now, then call again (before 354, before blocking on a journal commit, or
  *     when {@code out} is nearly full);</li>
  * <li>{@link #CLOSE}: flush {@code out} and close the connection (QUIT, error limit);</li>
- * <li>{@link #START_TLS}: flush {@code out} (the 220 to STARTTLS), run the TLS handshake, call {@link #tlsStarted}
- *     and go on reading through TLS; {@code in} is already emptied (RFC 3207 4.2).</li>
+ * <li>{@link #START_TLS}: a STARTTLS is accepted ({@code in} is already emptied, RFC 3207 4.2): flush {@code out},
+ *     then either {@link #tlsReady} (the 220), flush, run the handshake, {@link #tlsStarted} and read through TLS, or
+ *     {@link #tlsUnavailable} (454) when the server has no room for another TLS session.</li>
  * </ul>
  * Message content goes into pooled {@link MessageBody} chunks only while DATA/BDAT content is received; the commit
  * blocks the calling (virtual) thread until the journal says the message is durable, then 250 is written.
@@ -81,7 +82,7 @@ public final class SessionEngine {
     private final boolean tlsOffered;
     /** TLS is running: STARTTLS is neither offered nor accepted again. */
     private boolean tlsActive;
-    /** The 220 to STARTTLS is written: the session runs the handshake before anything else. */
+    /** STARTTLS is accepted: the session decides whether it can run a handshake before anything else. */
     private boolean tlsPending;
     private final Journal journal;
     private final ClientInfo client;
@@ -313,7 +314,7 @@ public final class SessionEngine {
         return false;
     }
 
-    /** STARTTLS (RFC 3207 4): 220, then the session runs the handshake ({@link #START_TLS}). */
+    /** STARTTLS (RFC 3207 4): when it may start, the session answers it ({@link #START_TLS}). */
     private void startTls() {
         if (!tlsOffered) {
             writer.write(Replies.NOT_IMPLEMENTED);
@@ -323,9 +324,18 @@ public final class SessionEngine {
             error(Replies.NEED_HELO);
         } else {
             abortTransaction();
-            writer.write(Replies.READY_TLS);
             tlsPending = true;
         }
+    }
+
+    /** Writes the 220 to STARTTLS: the handshake follows. */
+    public void tlsReady(ByteBuffer out) {
+        writer.target(out).write(Replies.READY_TLS);
+    }
+
+    /** Writes 454 to STARTTLS: no room for another TLS session now (RFC 3207 4); the session goes on in plaintext. */
+    public void tlsUnavailable(ByteBuffer out) {
+        writer.target(out).write(Replies.TLS_UNAVAILABLE);
     }
 
     /**

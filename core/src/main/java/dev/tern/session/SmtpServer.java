@@ -66,7 +66,7 @@ public final class SmtpServer implements AutoCloseable {
             throw new IllegalArgumentException("command buffers must hold " + commandBufferSize(s) + " bytes");
         }
         ServerTlsContext tls = s.tlsCertificate().isPresent() && s.tlsKey().isPresent()
-                ? ServerTlsContext.load(s.tlsCertificate().get(), s.tlsKey().get()) : null;
+                ? ServerTlsContext.load(s.tlsCertificate().get(), s.tlsKey().get(), s.tlsMaxSessions()) : null;
         Duration shortest = s.commandTimeout().compareTo(s.dataTimeout()) < 0 ? s.commandTimeout() : s.dataTimeout();
         DeadlineSweeper sweeper = new DeadlineSweeper(DeadlineSweeper.periodFor(shortest));
         ServerSocketChannel ch = ServerSocketChannel.open();

@@ -17,6 +17,7 @@ import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.Semaphore;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -27,23 +28,38 @@ import javax.net.ssl.SSLParameters;
  * key (PKCS#8 {@code PRIVATE KEY}: RSA, EC or Ed25519, as {@code openssl req -newkey} and certbot write them), with
  * the JDK alone. TLS 1.2 and 1.3 only.
  *
- * <p>Threading: immutable after {@link #load}; {@link #newEngine} may be called from any thread.
+ * <p>A TLS session holds about 50 KiB of heap (the {@link TlsChannel}'s three record buffers and the engine's state),
+ * so the sessions running TLS at once are bounded: by default by a quarter of the heap at {@link #SESSION_BUDGET}
+ * each (2,048 with the shipped 512 MiB heap); a STARTTLS beyond that gets 454 and the session goes on in plaintext.
+ *
+ * <p>Threading: immutable after {@link #load} but for the session permits, which are thread-safe; every method may be
+ * called from any thread.
  */
 public final class ServerTlsContext {
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
     private static final List<String> KEY_ALGORITHMS = List.of("RSA", "EC", "Ed25519", "EdDSA");
     private static final char[] NO_PASSWORD = new char[0];
 
+    /** Heap set aside per TLS session, rounded up from what one holds. */
+    static final long SESSION_BUDGET = 64 << 10;
+
     private final SSLContext context;
     private final X509Certificate certificate;
+    private final int sessionLimit;
+    private final Semaphore sessions;
 
-    private ServerTlsContext(SSLContext context, X509Certificate certificate) {
+    private ServerTlsContext(SSLContext context, X509Certificate certificate, int sessionLimit) {
         this.context = context;
         this.certificate = certificate;
+        this.sessionLimit = sessionLimit;
+        this.sessions = new Semaphore(sessionLimit);
     }
 
-    /** Reads both files; {@link IllegalArgumentException} says which file is wrong and why (never quoting a key). */
-    public static ServerTlsContext load(Path certificateFile, Path keyFile) {
+    /**
+     * Reads both files; {@link IllegalArgumentException} says which file is wrong and why (never quoting a key).
+     * {@code maxSessions}: TLS sessions at once, 0 for a quarter of the heap's worth.
+     */
+    public static ServerTlsContext load(Path certificateFile, Path keyFile, int maxSessions) {
         List<X509Certificate> chain = certificates(certificateFile);
         PrivateKey key = privateKey(keyFile);
         if (!signsFor(key, chain.getFirst())) {
@@ -59,7 +75,9 @@ public final class ServerTlsContext {
             kmf.init(store, NO_PASSWORD);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(kmf.getKeyManagers(), null, null);
-            return new ServerTlsContext(context, chain.getFirst());
+            int limit = maxSessions > 0 ? maxSessions
+                    : (int) Math.clamp(Runtime.getRuntime().maxMemory() / 4 / SESSION_BUDGET, 16, 1 << 20);
+            return new ServerTlsContext(context, chain.getFirst(), limit);
         } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("TLS key " + keyFile + " cannot be used with certificate "
                     + certificateFile + ": " + e.getMessage(), e);
@@ -75,6 +93,20 @@ public final class ServerTlsContext {
         p.setNeedClientAuth(false);
         engine.setSSLParameters(p);
         return engine;
+    }
+
+    /** Takes one of the TLS sessions; false when all are in use. Give it back with {@link #release}. */
+    public boolean tryAcquire() {
+        return sessions.tryAcquire();
+    }
+
+    public void release() {
+        sessions.release();
+    }
+
+    /** How many sessions may run TLS at once. */
+    public int sessionLimit() {
+        return sessionLimit;
     }
 
     /** The server's own certificate (the first of the chain). */

@@ -46,7 +46,7 @@ class TlsSettingsTest {
                 "tls-key-file", one.privateKey().toString()));
         assertThat(c.smtp().tlsCertificate()).contains(one.certificate());
         assertThat(c.smtp().tlsKey()).contains(one.privateKey());
-        assertThat(ServerTlsContext.load(one.certificate(), one.privateKey()).certificate().getSubjectX500Principal()
+        assertThat(ServerTlsContext.load(one.certificate(), one.privateKey(), 0).certificate().getSubjectX500Principal()
                 .getName()).isEqualTo("CN=localhost");
     }
 
@@ -88,7 +88,7 @@ class TlsSettingsTest {
 
     @Test
     void theServerRefusesToStartWithBadFilesToo() {
-        assertThatThrownBy(() -> ServerTlsContext.load(one.certificate(), other.privateKey()))
+        assertThatThrownBy(() -> ServerTlsContext.load(one.certificate(), other.privateKey(), 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not belong");
     }
 }

@@ -177,6 +177,41 @@ class StartTlsServerTest {
         assertThat(server.stats().sessionsOpen()).isLessThanOrEqualTo(1);
     }
 
+    /** With tls-max-sessions reached, STARTTLS gets 454 and the session goes on in plaintext; a freed one is reused. */
+    @Test
+    void startTlsBeyondTheSessionLimitGets454() throws Exception {
+        server = SmtpServer.start(TestConfigs.relay(TestConfigs.smtp().withTls(cert.certificate(), cert.privateKey())
+                .withTlsMaxSessions(1)), journal);
+        try (Client first = new Client()) {
+            first.line();
+            first.send("EHLO one.example\r\nSTARTTLS\r\n");
+            first.reply();
+            first.reply();
+            first.upgrade();
+            try (Client second = new Client()) {
+                second.line();
+                second.send("EHLO two.example\r\nSTARTTLS\r\n");
+                second.reply();
+                assertThat(second.reply()).containsExactly("454 4.7.0 TLS not available due to temporary reason");
+                second.send("MAIL FROM:<a@example.org>\r\n");
+                assertThat(second.reply()).as("still greeted, in plaintext").singleElement().asString()
+                        .startsWith("250 2.1.0");
+            }
+        }
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (server.stats().sessionsOpen() > 0 && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
+        try (Client third = new Client()) {
+            third.line();
+            third.send("EHLO three.example\r\nSTARTTLS\r\n");
+            third.reply();
+            assertThat(third.reply()).containsExactly("220 2.0.0 Ready to start TLS");
+            third.upgrade();
+        }
+        assertThat(server.stats().tlsSessions()).isEqualTo(2);
+    }
+
     /** A line-oriented SMTP client that can move onto TLS after a 220 to STARTTLS. */
     private final class Client implements AutoCloseable {
         private final Socket plain;
