@@ -113,7 +113,8 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
                 continue;
             }
             if (step == SessionEngine.START_TLS) {
-                if (!tlsPermit && !(tlsPermit = ctx.tls().tryAcquire())) {
+                tlsPermit = ctx.tls().tryAcquire(); // once per session: the engine takes STARTTLS only once
+                if (!tlsPermit) {
                     engine.tlsUnavailable(out);
                     continue;
                 }
@@ -240,8 +241,8 @@ final class Session implements Runnable, DeadlineSweeper.Expirable {
         }
         out.flip();
         try {
-            deadline = System.nanoTime() + ctx.settings().commandTimeout().toNanos();
             if (tls != null) {
+                deadline = System.nanoTime() + ctx.settings().commandTimeout().toNanos();
                 tls.write(out);
             }
             while (out.hasRemaining()) {
