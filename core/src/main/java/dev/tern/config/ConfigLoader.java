@@ -208,6 +208,9 @@ public final class ConfigLoader {
         if (s.tlsMaxSessions() < 0) {
             p.add("tls-max-sessions: must not be negative (0: a quarter of the heap's worth)");
         }
+        if (s.tlsRequired() && s.tlsCertificate().isEmpty()) {
+            p.add("tls-required: needs tls-cert-file and tls-key-file (no client could send mail)");
+        }
         if (s.tlsCertificate().isPresent() != s.tlsKey().isPresent()) {
             p.add("tls-cert-file, tls-key-file: set both (STARTTLS on) or neither (off)");
         } else if (s.tlsCertificate().isPresent()) {

@@ -30,13 +30,15 @@ import java.util.Optional;
  * @param tlsKey                 the certificate's PEM (PKCS#8) private key
  * @param tlsMaxSessions         sessions running TLS at once (each holds about 50 KiB of heap); 0: as many as a
  *                               quarter of the heap allows. STARTTLS beyond gets 454 4.7.0
+ * @param tlsRequired            every client must STARTTLS before MAIL (530 5.7.0 until then; RFC 3207 4), as
+ *                               Postfix's {@code smtpd_tls_security_level = encrypt}
  */
 public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageSize, int maxDataLine,
                            int maxRecipients, int maxConnections, int maxConnectionsPerClient,
                            boolean limitMynetworks, int maxErrors, Duration pregreetDelay,
                            Duration commandTimeout, Duration dataTimeout, LineEndingPolicy bareLineEndings,
                            long bodyBufferMemory, Optional<String> postmaster, Optional<Path> tlsCertificate,
-                           Optional<Path> tlsKey, int tlsMaxSessions) {
+                           Optional<Path> tlsKey, int tlsMaxSessions, boolean tlsRequired) {
 
     /** 256 MiB: five maximum-size messages at once, or thousands of typical ones. */
     public static final long DEFAULT_BODY_BUFFER_MEMORY = 256L << 20;
@@ -59,14 +61,15 @@ public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageS
                         long bodyBufferMemory) {
         this(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
                 maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
-                bareLineEndings, bodyBufferMemory, Optional.empty(), Optional.empty(), Optional.empty(), 0);
+                bareLineEndings, bodyBufferMemory, Optional.empty(), Optional.empty(), Optional.empty(), 0, false);
     }
 
     /** These settings with {@code RCPT TO:<Postmaster>} relayed to {@code mailbox}. */
     public SmtpSettings withPostmaster(String mailbox) {
         return new SmtpSettings(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
                 maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
-                bareLineEndings, bodyBufferMemory, Optional.of(mailbox), tlsCertificate, tlsKey, tlsMaxSessions);
+                bareLineEndings, bodyBufferMemory, Optional.of(mailbox), tlsCertificate, tlsKey, tlsMaxSessions,
+                tlsRequired);
     }
 
     /** These settings with STARTTLS offered, with {@code certificate} and its {@code key}. */
@@ -74,14 +77,21 @@ public record SmtpSettings(String hostname, int maxCommandLine, long maxMessageS
         return new SmtpSettings(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
                 maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
                 bareLineEndings, bodyBufferMemory, postmaster, Optional.of(certificate), Optional.of(key),
-                tlsMaxSessions);
+                tlsMaxSessions, tlsRequired);
+    }
+
+    /** These settings with STARTTLS required before MAIL ({@code required}) or not. */
+    public SmtpSettings withTlsRequired(boolean required) {
+        return new SmtpSettings(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
+                maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
+                bareLineEndings, bodyBufferMemory, postmaster, tlsCertificate, tlsKey, tlsMaxSessions, required);
     }
 
     /** These settings with at most {@code sessions} running TLS at once (0: a quarter of the heap's worth). */
     public SmtpSettings withTlsMaxSessions(int sessions) {
         return new SmtpSettings(hostname, maxCommandLine, maxMessageSize, maxDataLine, maxRecipients, maxConnections,
                 maxConnectionsPerClient, limitMynetworks, maxErrors, pregreetDelay, commandTimeout, dataTimeout,
-                bareLineEndings, bodyBufferMemory, postmaster, tlsCertificate, tlsKey, sessions);
+                bareLineEndings, bodyBufferMemory, postmaster, tlsCertificate, tlsKey, sessions, tlsRequired);
     }
 
     public static SmtpSettings defaults() {

@@ -26,6 +26,8 @@ public final class Replies {
     public static final Reply READY_TLS = Reply.of(220, "2.0.0", "Ready to start TLS");
     /** RFC 3207 4: TLS not available due to temporary reason (every TLS session's memory is in use). */
     public static final Reply TLS_UNAVAILABLE = Reply.of(454, "4.7.0", "TLS not available due to temporary reason");
+    /** RFC 3207 4: the server requires TLS before this command. */
+    public static final Reply TLS_REQUIRED = Reply.of(530, "5.7.0", "Must issue a STARTTLS command first");
     /** RFC 3207 4: a client must not start TLS twice. */
     public static final Reply TLS_ACTIVE = Reply.of(503, "5.5.1", "TLS already active");
     public static final Reply UNKNOWN_COMMAND = Reply.of(500, "5.5.2", "Command unrecognized");

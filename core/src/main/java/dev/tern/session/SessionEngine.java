@@ -381,6 +381,10 @@ public final class SessionEngine {
             error(Replies.NESTED_MAIL);
             return;
         }
+        if (tlsOffered && settings.tlsRequired() && !tlsActive) {
+            error(Replies.TLS_REQUIRED); // RFC 3207 4: nothing is relayed over a session in plaintext
+            return;
+        }
         if (cmd.size() > settings.maxMessageSize()) {
             // RFC 1870 6.1: the declared size exceeds the fixed limit.
             counters.rejected(RejectReason.MESSAGE_TOO_BIG);

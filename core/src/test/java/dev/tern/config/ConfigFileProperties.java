@@ -212,6 +212,7 @@ class ConfigFileProperties {
         v.put("delivery-starttls", bool);
         v.put("tls-cert-file", Arbitraries.of("", "none", "NONE"));
         v.put("tls-max-sessions", ints(0, 100_000));
+        v.put("tls-required", Arbitraries.of("false", "no", "off")); // true needs the files: TlsSettingsTest
         v.put("tls-key-file", Arbitraries.of("", "none", "NONE"));
         v.put("durability", Arbitraries.of("sync", "os", "SYNC", "Os"));
         v.put("journal-max-batch", ints(1, 10_000));

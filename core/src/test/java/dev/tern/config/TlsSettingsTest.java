@@ -59,6 +59,15 @@ class TlsSettingsTest {
     }
 
     @Test
+    void tlsRequiredNeedsACertificate() throws Exception {
+        assertThat(problems(Map.of("tls-required", "true"))).singleElement().asString()
+                .startsWith("tls-required: needs tls-cert-file");
+        assertThat(ConfigLoader.load(null, Map.of("tls-required", "yes", "tls-cert-file",
+                one.certificate().toString(), "tls-key-file", one.privateKey().toString())).smtp().tlsRequired())
+                .isTrue();
+    }
+
+    @Test
     void aKeyOfAnotherCertificateIsRefusedAtLoad() {
         assertThat(problems(Map.of("tls-cert-file", one.certificate().toString(), "tls-key-file",
                 other.privateKey().toString()))).singleElement().asString()

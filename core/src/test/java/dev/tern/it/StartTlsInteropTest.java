@@ -152,6 +152,21 @@ class StartTlsInteropTest {
         assertThat(server.stats().tlsSessions()).isZero();
     }
 
+    /** tls-required: swaks in plaintext is refused at MAIL with 530 5.7.0; with --tls the same message goes. */
+    @Test
+    void ternRequiringTlsRefusesSwaksInPlaintext() throws Exception {
+        server = SmtpServer.start(TestConfigs.relay(TestConfigs.smtp().withTls(cert.certificate(), cert.privateKey())
+                .withTlsRequired(true)), journal);
+        ExternalProcess plain = swaks("--body", "plaintext is refused");
+        assertThat(plain.exitCode()).as(plain.output()).isNotZero();
+        assertThat(plain.output()).contains("<** 530 5.7.0 Must issue a STARTTLS command first");
+        assertThat(journal.stored()).isEmpty();
+
+        ExternalProcess tls = swaks("--tls", "--body", "over tls");
+        assertThat(tls.exitCode()).as(tls.output()).isZero();
+        assertThat(journal.stored()).singleElement().satisfies(m -> assertThat(m.bodyText()).contains(" with ESMTPS "));
+    }
+
     // --------------------------------------------------------------------------------------------- python smtplib
 
     private static final String PYTHON_CLIENT = """

@@ -212,6 +212,32 @@ class StartTlsServerTest {
         assertThat(server.stats().tlsSessions()).isEqualTo(2);
     }
 
+    /** tls-required: MAIL before STARTTLS gets 530 5.7.0 (RFC 3207 4), whoever the client; after it, mail flows. */
+    @Test
+    void tlsRequiredRefusesMailUntilStartTls() throws Exception {
+        server = SmtpServer.start(TestConfigs.relay(TestConfigs.smtp().withTls(cert.certificate(), cert.privateKey())
+                .withTlsRequired(true)), journal);
+        try (Client c = new Client()) {
+            c.line();
+            c.send("EHLO me.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+            assertThat(c.reply()).contains("250-STARTTLS");
+            assertThat(c.reply()).containsExactly("530 5.7.0 Must issue a STARTTLS command first");
+            assertThat(c.reply()).singleElement().asString().startsWith("503 ");
+            assertThat(c.reply()).singleElement().asString().startsWith("503 ");
+            c.send("STARTTLS\r\n");
+            c.reply();
+            c.upgrade();
+            c.send("EHLO me.example\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+            c.reply();
+            assertThat(c.reply()).singleElement().asString().startsWith("250 2.1.0");
+            assertThat(c.reply()).singleElement().asString().startsWith("250 2.1.5");
+            assertThat(c.reply()).singleElement().asString().startsWith("354");
+            c.send("Subject: t\r\n\r\nbody\r\n.\r\n");
+            assertThat(c.reply()).singleElement().asString().startsWith("250 2.0.0");
+        }
+        assertThat(journal.stored()).hasSize(1);
+    }
+
     /** A line-oriented SMTP client that can move onto TLS after a 220 to STARTTLS. */
     private final class Client implements AutoCloseable {
         private final Socket plain;
