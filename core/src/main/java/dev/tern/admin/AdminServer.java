@@ -127,7 +127,7 @@ public final class AdminServer implements AutoCloseable {
                 answer(line.trim(), out);
                 out.println("OK");
             } catch (IllegalArgumentException | JournalException e) {
-                out.println("ERR " + e.getMessage());
+                out.println("ERR " + printable(e.getMessage()));
             }
             out.flush();
             ch.shutdownOutput();
@@ -214,6 +214,19 @@ public final class AdminServer implements AutoCloseable {
         if (delivery == null) {
             throw new IllegalArgumentException("delivery is disabled on this relay");
         }
+    }
+
+    /**
+     * {@code text} with every char outside printable ASCII as '?': an error may quote the request, and a control or
+     * a Unicode line separator echoed from it would split or garble the one status line a client reads.
+     */
+    static String printable(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            b.append(c >= 0x20 && c < 0x7F ? c : '?');
+        }
+        return b.toString();
     }
 
     private static String arg(String[] words) {

@@ -142,8 +142,22 @@ class AdminServerProperties {
         return Arbitraries.of("\n", "\n", "\r\n", "\r", "", "\nstats\n", "\r\nflush", "\n\n\n");
     }
 
-    /** What the server must answer, from AdminServer's javadoc and the QueueId format (16 ASCII hex digits). */
+    /**
+     * What the server must answer, from AdminServer's javadoc and the QueueId format (16 ASCII hex digits). An error
+     * quotes the request with every char outside printable ASCII as '?'.
+     */
     private static List<String> expected(String request, boolean hasDelivery) {
+        List<String> answer = expectedRaw(request, hasDelivery);
+        String last = answer.getLast();
+        if (!last.startsWith("ERR ")) {
+            return answer;
+        }
+        StringBuilder b = new StringBuilder();
+        last.chars().forEach(c -> b.append(c >= 0x20 && c < 0x7F ? (char) c : '?'));
+        return List.of(b.toString());
+    }
+
+    private static List<String> expectedRaw(String request, boolean hasDelivery) {
         if (request.getBytes(StandardCharsets.UTF_8).length > AdminServer.MAX_REQUEST) {
             return List.of("ERR request longer than " + AdminServer.MAX_REQUEST + " bytes");
         }
@@ -245,6 +259,15 @@ class AdminServerProperties {
         // the model again, on the text the server decodes (UTF-8, malformed input replaced)
         String decoded = new String(request, StandardCharsets.UTF_8);
         assertAnswers(got, expected(firstLine(decoded), hasDelivery), decoded);
+    }
+
+    /** Found in a soak run: a request of U+2029 (a Unicode paragraph separator) was echoed raw in the ERR line. */
+    @Example
+    void anErrorQuotesTheRequestInPrintableAsciiOnly() throws Exception {
+        List<String> got = exchange(withDeliveryDir, "\u2029\u0085x\u007f\n".getBytes(StandardCharsets.UTF_8));
+        assertThat(got).containsExactly("ERR unknown request '??x?' (list, show ID, stats, flush, delete ID)");
+        assertThat(exchange(withDeliveryDir, "show \u00e9\n".getBytes(StandardCharsets.UTF_8)).getLast())
+                .isEqualTo("ERR a queue id has 16 hex digits: ?");
     }
 
     @Example
