@@ -554,7 +554,7 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
             deadlineNanos = System.nanoTime() + commandTimeoutNanos;
             try {
                 if (tls != null) {
-                    tls.write(commands);
+                    tls.write(commands); // writes all: the plaintext loop below finds nothing left
                     tls.write(bytes);
                 }
                 while (commands.hasRemaining() || bytes.hasRemaining()) {
