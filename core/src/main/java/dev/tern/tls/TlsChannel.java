@@ -57,10 +57,7 @@ public final class TlsChannel {
                     yield engine.getHandshakeStatus();
                 }
                 case NEED_TASK -> {
-                    Runnable task;
-                    while ((task = engine.getDelegatedTask()) != null) {
-                        task.run();
-                    }
+                    runTasks();
                     yield engine.getHandshakeStatus();
                 }
                 default -> throw new SSLException("unexpected handshake status " + status);
