@@ -315,8 +315,9 @@ class StartTlsInteropTest {
         });
         assertThat(p.tlsTern.stats().tlsSessions()).isGreaterThanOrEqualTo(tlsBefore + 1);
         // Postfix checked the chain and the name: "Verified", not "Trusted" or "Untrusted".
-        assertThat(p.postfix.log()).containsPattern("Verified TLS connection established to localhost\\[127\\.0\\.0\\.1]:"
-                + p.tlsTern.localAddress().getPort() + ": TLSv1\\.[23]");
+        assertThat(p.postfix.log())
+                .containsPattern("Verified TLS connection established to localhost\\[127\\.0\\.0\\.1]:"
+                        + p.tlsTern.localAddress().getPort() + ": TLSv1\\.[23]");
     }
 
     @Test

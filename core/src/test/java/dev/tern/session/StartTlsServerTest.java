@@ -238,9 +238,55 @@ class StartTlsServerTest {
         assertThat(journal.stored()).hasSize(1);
     }
 
+    /**
+     * Random octets instead of a ClientHello (a seeded loop: 0 to 3,000 octets, some starting like a TLS record):
+     * each ends only its own session, within the command timeout, and the server answers the next client.
+     */
+    @Test
+    void randomOctetsInsteadOfAClientHelloEndOnlyThatSession() throws Exception {
+        start(Duration.ofMillis(500));
+        java.util.Random r = new java.util.Random(0x5eed);
+        for (int i = 0; i < 25; i++) {
+            byte[] junk = new byte[r.nextInt(3_000)];
+            r.nextBytes(junk);
+            if (junk.length > 5 && r.nextBoolean()) {
+                junk[0] = 0x16; // handshake record, TLS 1.0-1.2 record version, then a random length
+                junk[1] = 3;
+                junk[2] = (byte) r.nextInt(4);
+            }
+            try (Client c = new Client()) {
+                c.line();
+                c.send("EHLO me.example\r\nSTARTTLS\r\n");
+                c.reply();
+                assertThat(c.reply()).containsExactly("220 2.0.0 Ready to start TLS");
+                c.plain.getOutputStream().write(junk);
+                c.plain.getOutputStream().flush();
+                java.io.ByteArrayOutputStream answer = new java.io.ByteArrayOutputStream();
+                try {
+                    c.plainIn.transferTo(answer);
+                } catch (java.net.SocketException e) {
+                    // reset by the server: closed too
+                }
+                byte[] a = answer.toByteArray();
+                assertThat(a.length == 0 || a[0] == 0x15)
+                        .as("round %s: nothing but a TLS alert record comes back, got %s octets", i, a.length).isTrue();
+            }
+        }
+        try (Client c = new Client()) {
+            assertThat(c.line()).startsWith("220 ");
+            c.send("EHLO me.example\r\nSTARTTLS\r\n");
+            c.reply();
+            c.reply();
+            c.upgrade();
+            c.send("NOOP\r\n");
+            assertThat(c.reply()).singleElement().asString().startsWith("250");
+        }
+        assertThat(server.stats().tlsSessions()).isEqualTo(1);
+    }
+
     /** A line-oriented SMTP client that can move onto TLS after a 220 to STARTTLS. */
     private final class Client implements AutoCloseable {
-        private final Socket plain;
+        final Socket plain;
         final InputStream plainIn;
         private Socket socket;
         private BufferedReader reader;
