@@ -40,7 +40,7 @@ public final class Settings {
                     "PEM certificate chain for STARTTLS; with tls-key-file set too, STARTTLS is offered"),
             Setting.of("tls-key-file", "smtp.tlsKey", "PEM (PKCS#8, unencrypted) private key of tls-cert-file"),
             Setting.of("tls-max-sessions", "smtp.tlsMaxSessions",
-                    "sessions in TLS at once, ~50 KiB of heap each (0: a quarter of the heap's worth); beyond: 454"),
+                    "sessions in TLS at once, ~64 KiB of heap each (0: a quarter of the heap's worth); beyond: 454"),
             Setting.of("tls-required", "smtp.tlsRequired",
                     "every client must STARTTLS before MAIL (530 5.7.0 until then); needs tls-cert-file"),
             Setting.of("durability", "journal.durability",

@@ -28,7 +28,7 @@ import java.util.Optional;
  * @param tlsCertificate         PEM certificate chain for STARTTLS (RFC 3207); STARTTLS is offered when it and
  *                               {@code tlsKey} are set
  * @param tlsKey                 the certificate's PEM (PKCS#8) private key
- * @param tlsMaxSessions         sessions running TLS at once (each holds about 50 KiB of heap); 0: as many as a
+ * @param tlsMaxSessions         sessions running TLS at once (each holds about 64 KiB of heap); 0: as many as a
  *                               quarter of the heap allows. STARTTLS beyond gets 454 4.7.0
  * @param tlsRequired            every client must STARTTLS before MAIL (530 5.7.0 until then; RFC 3207 4), as
  *                               Postfix's {@code smtpd_tls_security_level = encrypt}
