@@ -28,11 +28,15 @@ public final class SmtpServer implements AutoCloseable {
     /** Content chunk size: big enough that a typical message is a few chunks, small enough to pool. */
     public static final int BODY_CHUNK = 64 * 1024;
     private static final long SHUTDOWN_GRACE_MILLIS = 2000;
+    /** How often the STARTTLS certificate files are checked for a renewal. */
+    static final long TLS_RELOAD_CHECK_MILLIS = 60_000;
 
     private final ServerSocketChannel server;
     private final SessionContext ctx;
     private final Listener listener;
     private final Thread listenerThread;
+    /** Checks the STARTTLS files for a renewal every minute; null without STARTTLS. */
+    private final Thread tlsReloader;
     private final InetSocketAddress localAddress;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -43,6 +47,19 @@ public final class SmtpServer implements AutoCloseable {
         this.localAddress = (InetSocketAddress) server.getLocalAddress();
         this.listener = new Listener(server, ctx, limiter, config.mynetworks());
         this.listenerThread = Thread.ofPlatform().name("tern-smtp-listener").daemon().unstarted(listener);
+        this.tlsReloader = ctx.tls() == null ? null
+                : Thread.ofVirtual().name("tern-tls-reload").unstarted(() -> reloadTlsEveryMinute(ctx.tls()));
+    }
+
+    private void reloadTlsEveryMinute(ServerTlsContext tls) {
+        while (!closed.get()) {
+            try {
+                Thread.sleep(TLS_RELOAD_CHECK_MILLIS);
+            } catch (InterruptedException e) {
+                return; // closing
+            }
+            tls.reloadIfChanged();
+        }
     }
 
     /** Binds and starts serving; {@code config.listen()} port 0 picks an ephemeral port (see {@link #localAddress}). */
@@ -78,6 +95,9 @@ public final class SmtpServer implements AutoCloseable {
             ConnectionLimiter limiter = new ConnectionLimiter(s.maxConnections(), s.maxConnectionsPerClient());
             SmtpServer server = new SmtpServer(ch, ctx, limiter, config);
             server.listenerThread.start();
+            if (server.tlsReloader != null) {
+                server.tlsReloader.start();
+            }
             LOG.info("SMTP listening on {}", server.localAddress);
             return server;
         } catch (IOException | RuntimeException e) {
@@ -128,6 +148,11 @@ public final class SmtpServer implements AutoCloseable {
         return ctx.commandBuffers().outstanding() + ctx.bodyBuffers().outstanding();
     }
 
+    /** STARTTLS's certificate and key, or null without STARTTLS (tests reload it without waiting a minute). */
+    ServerTlsContext tls() {
+        return ctx.tls();
+    }
+
     public SessionStats stats() {
         return ctx.counters().snapshot();
     }
@@ -144,6 +169,9 @@ public final class SmtpServer implements AutoCloseable {
             LOG.debug("closing listen socket: {}", e.toString());
         }
         joinQuietly(listenerThread, SHUTDOWN_GRACE_MILLIS);
+        if (tlsReloader != null) {
+            tlsReloader.interrupt();
+        }
         for (Session s : listener.sessions()) {
             s.shutdown();
         }

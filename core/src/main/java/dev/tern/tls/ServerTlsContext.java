@@ -22,6 +22,8 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server side of STARTTLS (RFC 3207): an {@link SSLContext} made from a PEM certificate chain and its PEM private
@@ -33,8 +35,11 @@ import javax.net.ssl.SSLParameters;
  * default by a quarter of the heap at {@link #SESSION_BUDGET} each (2,048 with the shipped 512 MiB heap). A
  * STARTTLS beyond that gets 454 and the session goes on in plaintext.
  *
- * <p>Threading: immutable after {@link #load} but for the session permits, which are thread-safe; every method may be
- * called from any thread.
+ * <p>The files are read again when they change ({@link #reloadIfChanged}, which the server calls every minute), so a
+ * renewed certificate is served without a restart; sessions already in TLS keep theirs. A replacement that cannot be
+ * used is logged and the files in use stay.
+ *
+ * <p>Threading: every method may be called from any thread; a reload swaps one volatile reference.
  */
 public final class ServerTlsContext {
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
@@ -44,14 +49,24 @@ public final class ServerTlsContext {
     /** Heap set aside per TLS session, rounded up from what one holds. */
     static final long SESSION_BUDGET = 64 << 10;
 
-    private final SSLContext context;
-    private final X509Certificate certificate;
+    private static final Logger LOG = LoggerFactory.getLogger(ServerTlsContext.class);
+
+    /** What the files held when last read, and how to tell whether they changed since. */
+    private record Loaded(SSLContext context, X509Certificate certificate, String stamp) {
+    }
+
+    private final Path certificateFile;
+    private final Path keyFile;
+    private volatile Loaded loaded;
+    /** The stamp of changed files that could not be used: said once, not at every check. */
+    private volatile String refusedStamp = "";
     private final int sessionLimit;
     private final Semaphore sessions;
 
-    private ServerTlsContext(SSLContext context, X509Certificate certificate, int sessionLimit) {
-        this.context = context;
-        this.certificate = certificate;
+    private ServerTlsContext(Path certificateFile, Path keyFile, Loaded loaded, int sessionLimit) {
+        this.certificateFile = certificateFile;
+        this.keyFile = keyFile;
+        this.loaded = loaded;
         this.sessionLimit = sessionLimit;
         this.sessions = new Semaphore(sessionLimit);
     }
@@ -61,10 +76,52 @@ public final class ServerTlsContext {
      * {@code maxSessions}: TLS sessions at once, 0 for a quarter of the heap's worth.
      */
     public static ServerTlsContext load(Path certificateFile, Path keyFile, int maxSessions) {
+        int limit = maxSessions > 0 ? maxSessions
+                : (int) Math.clamp(Runtime.getRuntime().maxMemory() / 4 / SESSION_BUDGET, 16, 1 << 20);
+        return new ServerTlsContext(certificateFile, keyFile, read(certificateFile, keyFile), limit);
+    }
+
+    /**
+     * Reads the files again if either changed (modification time or size) since they were read; a replacement that
+     * cannot be used is logged and the files in use stay. True when new files were taken.
+     */
+    public boolean reloadIfChanged() {
+        String stamp;
+        try {
+            stamp = stamp(certificateFile, keyFile);
+        } catch (IOException e) {
+            LOG.warn("TLS files not readable ({}); serving the certificate read before", e.toString());
+            return false;
+        }
+        if (stamp.equals(loaded.stamp()) || stamp.equals(refusedStamp)) {
+            return false;
+        }
+        try {
+            Loaded fresh = read(certificateFile, keyFile);
+            loaded = fresh;
+            LOG.info("TLS certificate {} reloaded: {}, valid until {}", certificateFile,
+                    fresh.certificate().getSubjectX500Principal(), fresh.certificate().getNotAfter().toInstant());
+            return true;
+        } catch (IllegalArgumentException e) {
+            // A renewal may write the certificate and the key one after the other: the next check sees the pair.
+            refusedStamp = stamp;
+            LOG.warn("TLS files changed but cannot be used ({}); serving the certificate read before",
+                    e.getMessage());
+            return false;
+        }
+    }
+
+    private static Loaded read(Path certificateFile, Path keyFile) {
+        String stamp;
+        try {
+            stamp = stamp(certificateFile, keyFile);
+        } catch (IOException e) {
+            stamp = ""; // the reads below say what is wrong
+        }
         List<X509Certificate> chain = certificates(certificateFile);
         PrivateKey key = privateKey(keyFile);
         if (!signsFor(key, chain.getFirst())) {
-            // Found now, at start-up, rather than by every client's failed handshake.
+            // Found now, at start-up or reload, rather than by every client's failed handshake.
             throw new IllegalArgumentException("TLS key " + keyFile + " does not belong to the certificate "
                     + certificateFile + " (" + chain.getFirst().getSubjectX500Principal() + ")");
         }
@@ -76,18 +133,22 @@ public final class ServerTlsContext {
             kmf.init(store, NO_PASSWORD);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(kmf.getKeyManagers(), null, null);
-            int limit = maxSessions > 0 ? maxSessions
-                    : (int) Math.clamp(Runtime.getRuntime().maxMemory() / 4 / SESSION_BUDGET, 16, 1 << 20);
-            return new ServerTlsContext(context, chain.getFirst(), limit);
+            return new Loaded(context, chain.getFirst(), stamp);
         } catch (GeneralSecurityException | IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("TLS key " + keyFile + " cannot be used with certificate "
                     + certificateFile + ": " + e.getMessage(), e);
         }
     }
 
-    /** A server-mode engine for one connection. */
+    /** Both files' modification times and sizes: what tells a renewed pair from the one in use. */
+    private static String stamp(Path certificateFile, Path keyFile) throws IOException {
+        return Files.getLastModifiedTime(certificateFile) + "/" + Files.size(certificateFile) + " "
+                + Files.getLastModifiedTime(keyFile) + "/" + Files.size(keyFile);
+    }
+
+    /** A server-mode engine for one connection, with the certificate in use now. */
     public SSLEngine newEngine() {
-        SSLEngine engine = context.createSSLEngine();
+        SSLEngine engine = loaded.context().createSSLEngine();
         engine.setUseClientMode(false);
         SSLParameters p = engine.getSSLParameters();
         p.setProtocols(PROTOCOLS);
@@ -110,9 +171,9 @@ public final class ServerTlsContext {
         return sessionLimit;
     }
 
-    /** The server's own certificate (the first of the chain). */
+    /** The server's own certificate in use now (the first of the chain). */
     public X509Certificate certificate() {
-        return certificate;
+        return loaded.certificate();
     }
 
     /** Whether a signature made with {@code key} verifies with the certificate's public key. */

@@ -13,9 +13,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLContext;
@@ -284,6 +287,48 @@ class StartTlsServerTest {
         assertThat(server.stats().tlsSessions()).isEqualTo(1);
     }
 
+    /**
+     * A renewed certificate is served without a restart: new files in place, the next check takes them, new sessions
+     * get the new certificate and sessions already in TLS go on. Files that cannot be used are refused and the ones
+     * in use stay.
+     */
+    @Test
+    void renewedCertificateIsServedWithoutARestart() throws Exception {
+        TestCertificate renewed = TestCertificate.create(dir, "renewed");
+        Path liveCert = Files.copy(cert.certificate(), dir.resolve("live.pem"), StandardCopyOption.REPLACE_EXISTING);
+        Path liveKey = Files.copy(cert.privateKey(), dir.resolve("live.key"), StandardCopyOption.REPLACE_EXISTING);
+        server = SmtpServer.start(TestConfigs.relay(TestConfigs.smtp().withTls(liveCert, liveKey)), journal);
+        try (Client before = new Client()) {
+            before.line();
+            before.send("EHLO me.example\r\nSTARTTLS\r\n");
+            before.reply();
+            before.reply();
+            before.upgrade(trustingAny());
+            assertThat(before.peerCertificate()).isEqualTo(certificate(cert.certificate()));
+            assertThat(server.tls().reloadIfChanged()).as("nothing changed yet").isFalse();
+
+            Files.copy(renewed.certificate(), liveCert, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(renewed.privateKey(), liveKey, StandardCopyOption.REPLACE_EXISTING);
+            Files.setLastModifiedTime(liveCert, FileTime.from(Instant.now().plusSeconds(5)));
+            assertThat(server.tls().reloadIfChanged()).isTrue();
+
+            try (Client after = new Client()) {
+                after.line();
+                after.send("EHLO me.example\r\nSTARTTLS\r\n");
+                after.reply();
+                after.reply();
+                after.upgrade(trustingAny());
+                assertThat(after.peerCertificate()).isEqualTo(certificate(renewed.certificate()));
+            }
+            before.send("NOOP\r\n");
+            assertThat(before.reply()).as("a session in TLS goes on with its certificate").singleElement()
+                    .asString().startsWith("250");
+        }
+        Files.writeString(liveKey, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+        assertThat(server.tls().reloadIfChanged()).as("a key that cannot be used is refused").isFalse();
+        assertThat(server.tls().certificate()).isEqualTo(certificate(renewed.certificate()));
+    }
+
     /** A line-oriented SMTP client that can move onto TLS after a 220 to STARTTLS. */
     private final class Client implements AutoCloseable {
         final Socket plain;
@@ -325,7 +370,11 @@ class StartTlsServerTest {
         }
 
         void upgrade() throws Exception {
-            SSLSocket tls = (SSLSocket) trusting().getSocketFactory().createSocket(plain, "localhost",
+            upgrade(trusting());
+        }
+
+        void upgrade(SSLContext context) throws Exception {
+            SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, "localhost",
                     plain.getPort(), true);
             tls.setUseClientMode(true);
             tls.startHandshake();
@@ -334,11 +383,44 @@ class StartTlsServerTest {
             out = tls.getOutputStream();
         }
 
+        java.security.cert.Certificate peerCertificate() throws Exception {
+            return ((SSLSocket) socket).getSession().getPeerCertificates()[0];
+        }
+
         @Override
         public void close() throws IOException {
             socket.close();
             plain.close();
         }
+    }
+
+    private static java.security.cert.Certificate certificate(Path pem) throws Exception {
+        try (InputStream in = Files.newInputStream(pem)) {
+            return CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+    }
+
+    /** A client context that takes any certificate, to see which one the server presents. */
+    private static SSLContext trustingAny() throws Exception {
+        javax.net.ssl.X509TrustManager any = new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+                throw new UnsupportedOperationException("client side only");
+            }
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+                // any: the test looks at which certificate came
+            }
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        };
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, new javax.net.ssl.TrustManager[] {any}, null);
+        return ctx;
     }
 
     private static SSLContext trusting() throws Exception {
