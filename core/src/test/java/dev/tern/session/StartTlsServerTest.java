@@ -151,18 +151,12 @@ class StartTlsServerTest {
     void failedOrStalledHandshakeEndsOnlyThatSession() throws Exception {
         start(Duration.ofMillis(500));
         try (Client c = new Client()) {
-            c.line();
-            c.send("EHLO me.example\r\nSTARTTLS\r\n");
-            c.reply();
-            assertThat(c.reply()).containsExactly("220 2.0.0 Ready to start TLS");
+            assertThat(c.startTls("me.example")).containsExactly("220 2.0.0 Ready to start TLS");
             c.send("this is not a TLS ClientHello\r\n".repeat(10));
             assertThat(c.plainIn.read()).as("connection closed").isEqualTo(-1);
         }
         try (Client c = new Client()) {
-            c.line();
-            c.send("EHLO me.example\r\nSTARTTLS\r\n");
-            c.reply();
-            c.reply();
+            c.startTls("me.example");
             long started = System.nanoTime();
             assertThat(c.plainIn.read()).as("connection closed after the command timeout").isEqualTo(-1);
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
@@ -186,10 +180,7 @@ class StartTlsServerTest {
         server = SmtpServer.start(TestConfigs.relay(TestConfigs.smtp().withTls(cert.certificate(), cert.privateKey())
                 .withTlsMaxSessions(1)), journal);
         try (Client first = new Client()) {
-            first.line();
-            first.send("EHLO one.example\r\nSTARTTLS\r\n");
-            first.reply();
-            first.reply();
+            first.startTls("one.example");
             first.upgrade();
             try (Client second = new Client()) {
                 second.line();
@@ -206,10 +197,7 @@ class StartTlsServerTest {
             Thread.sleep(10);
         }
         try (Client third = new Client()) {
-            third.line();
-            third.send("EHLO three.example\r\nSTARTTLS\r\n");
-            third.reply();
-            assertThat(third.reply()).containsExactly("220 2.0.0 Ready to start TLS");
+            assertThat(third.startTls("three.example")).containsExactly("220 2.0.0 Ready to start TLS");
             third.upgrade();
         }
         assertThat(server.stats().tlsSessions()).isEqualTo(2);
@@ -258,10 +246,7 @@ class StartTlsServerTest {
                 junk[2] = (byte) r.nextInt(4);
             }
             try (Client c = new Client()) {
-                c.line();
-                c.send("EHLO me.example\r\nSTARTTLS\r\n");
-                c.reply();
-                assertThat(c.reply()).containsExactly("220 2.0.0 Ready to start TLS");
+                assertThat(c.startTls("me.example")).containsExactly("220 2.0.0 Ready to start TLS");
                 c.plain.getOutputStream().write(junk);
                 c.plain.getOutputStream().flush();
                 java.io.ByteArrayOutputStream answer = new java.io.ByteArrayOutputStream();
@@ -299,10 +284,7 @@ class StartTlsServerTest {
         Path liveKey = Files.copy(cert.privateKey(), dir.resolve("live.key"), StandardCopyOption.REPLACE_EXISTING);
         server = SmtpServer.start(TestConfigs.relay(TestConfigs.smtp().withTls(liveCert, liveKey)), journal);
         try (Client before = new Client()) {
-            before.line();
-            before.send("EHLO me.example\r\nSTARTTLS\r\n");
-            before.reply();
-            before.reply();
+            before.startTls("me.example");
             before.upgrade(trustingAny());
             assertThat(before.peerCertificate()).isEqualTo(certificate(cert.certificate()));
             assertThat(server.tls().reloadIfChanged()).as("nothing changed yet").isFalse();
@@ -313,10 +295,7 @@ class StartTlsServerTest {
             assertThat(server.tls().reloadIfChanged()).isTrue();
 
             try (Client after = new Client()) {
-                after.line();
-                after.send("EHLO me.example\r\nSTARTTLS\r\n");
-                after.reply();
-                after.reply();
+                after.startTls("me.example");
                 after.upgrade(trustingAny());
                 assertThat(after.peerCertificate()).isEqualTo(certificate(renewed.certificate()));
             }
@@ -344,6 +323,14 @@ class StartTlsServerTest {
             socket = plain;
             reader = new BufferedReader(new InputStreamReader(plainIn, StandardCharsets.ISO_8859_1));
             out = plain.getOutputStream();
+        }
+
+        /** Reads the greeting, says EHLO and STARTTLS; returns the reply to STARTTLS (the TLS is still to start). */
+        List<String> startTls(String helo) throws IOException {
+            line();
+            send("EHLO " + helo + "\r\nSTARTTLS\r\n");
+            reply();
+            return reply();
         }
 
         void send(String text) throws IOException {
