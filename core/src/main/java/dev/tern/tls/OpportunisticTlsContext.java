@@ -1,13 +1,10 @@
 package dev.tern.tls;
 
-import java.net.Socket;
 import java.security.GeneralSecurityException;
-import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The client side of opportunistic STARTTLS to a next hop (RFC 7435; Postfix's {@code smtp_tls_security_level =
@@ -25,7 +22,7 @@ public final class OpportunisticTlsContext {
     public OpportunisticTlsContext() {
         try {
             context = SSLContext.getInstance("TLS");
-            context.init(null, new TrustManager[] {new AnyCertificate()}, null);
+            context.init(null, new TrustManager[] {new AnyServerCertificate()}, null);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK offers no TLS", e);
         }
@@ -39,43 +36,5 @@ public final class OpportunisticTlsContext {
         p.setProtocols(PROTOCOLS);
         engine.setSSLParameters(p);
         return engine;
-    }
-
-    /** Trusts every chain: opportunistic TLS authenticates nobody (see the class comment). */
-    private static final class AnyCertificate extends X509ExtendedTrustManager {
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
-            // any chain: see the class comment
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-            // any chain: see the class comment
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            // any chain: see the class comment
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
-            throw new UnsupportedOperationException("client side only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-            throw new UnsupportedOperationException("client side only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            throw new UnsupportedOperationException("client side only");
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
     }
 }

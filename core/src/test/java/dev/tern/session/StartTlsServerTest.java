@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.tern.testing.TestCertificate;
+import dev.tern.tls.AnyServerCertificate;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -389,24 +390,8 @@ class StartTlsServerTest {
 
     /** A client context that takes any certificate, to see which one the server presents. */
     private static SSLContext trustingAny() throws Exception {
-        javax.net.ssl.X509TrustManager any = new javax.net.ssl.X509TrustManager() {
-            @Override
-            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
-                throw new UnsupportedOperationException("client side only");
-            }
-
-            @Override
-            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
-                // any: the test looks at which certificate came
-            }
-
-            @Override
-            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
-                return new java.security.cert.X509Certificate[0];
-            }
-        };
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new javax.net.ssl.TrustManager[] {any}, null);
+        ctx.init(null, new javax.net.ssl.TrustManager[] {new AnyServerCertificate()}, null);
         return ctx;
     }
 

@@ -1,5 +1,6 @@
 package dev.tern.loadgen;
 
+import dev.tern.tls.AnyServerCertificate;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -10,15 +11,12 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.util.Collection;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * The TLS client side of the load connections: one {@link SSLContext} per run, shared by every connection.
@@ -41,7 +39,7 @@ final class ClientTls {
     /** A client that trusts the PEM certificates in {@code trustFile}, or any certificate when it is null. */
     static ClientTls create(Path trustFile) throws IOException {
         try {
-            TrustManager[] trust = trustFile == null ? new TrustManager[] {new AnyCertificate()} : trusting(trustFile);
+            TrustManager[] trust = trustFile == null ? new TrustManager[] {new AnyServerCertificate()} : trusting(trustFile);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(null, trust, null);
             return new ClientTls(context, trustFile != null);
@@ -84,42 +82,5 @@ final class ClientTls {
         TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         factory.init(store);
         return factory.getTrustManagers();
-    }
-
-    /** Accepts every server certificate: see the class comment for why a load generator may. */
-    private static final class AnyCertificate extends X509ExtendedTrustManager {
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            throw new CertificateException("client side only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            throw new CertificateException("client side only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            throw new CertificateException("client side only");
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
     }
 }
