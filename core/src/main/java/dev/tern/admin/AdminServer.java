@@ -1,5 +1,6 @@
 package dev.tern.admin;
 
+import dev.tern.buffer.Ascii;
 import dev.tern.delivery.DeliveryEngine;
 import dev.tern.journal.Journal;
 import dev.tern.journal.JournalException;
@@ -127,7 +128,7 @@ public final class AdminServer implements AutoCloseable {
                 answer(line.trim(), out);
                 out.println("OK");
             } catch (IllegalArgumentException | JournalException e) {
-                out.println("ERR " + printable(e.getMessage()));
+                out.println("ERR " + Ascii.printable(e.getMessage())); // it may quote the request
             }
             out.flush();
             ch.shutdownOutput();
@@ -214,19 +215,6 @@ public final class AdminServer implements AutoCloseable {
         if (delivery == null) {
             throw new IllegalArgumentException("delivery is disabled on this relay");
         }
-    }
-
-    /**
-     * {@code text} with every char outside printable ASCII as '?': an error may quote the request, and a control or
-     * a Unicode line separator echoed from it would split or garble the one status line a client reads.
-     */
-    static String printable(String text) {
-        StringBuilder b = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            b.append(c >= 0x20 && c < 0x7F ? c : '?');
-        }
-        return b.toString();
     }
 
     private static String arg(String[] words) {

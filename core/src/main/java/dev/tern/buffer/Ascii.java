@@ -6,7 +6,8 @@ import java.nio.ByteBuffer;
  * Helpers for bytes that are mostly US-ASCII. {@link #escape} makes client input safe to log: printable ASCII is
  * kept, everything else becomes {@code \xHH} (CR and LF as {@code \r} and {@code \n}), and the result is truncated;
  * logging only, it allocates. {@link #decimalDigits} and {@link #putDigits} write numbers as ASCII digits into a
- * caller's array without allocating (replies, log lines).
+ * caller's array without allocating (replies, log lines). {@link #printable} makes text safe to echo in a one-line
+ * answer.
  *
  * <p>Threading: stateless; safe from any thread.
  */
@@ -50,6 +51,19 @@ public final class Ascii {
     /** Escapes {@code src[from, to)}, keeping at most {@code maxChars} input bytes. */
     public static String escape(byte[] src, int from, int to, int maxChars) {
         return escape(ByteBuffer.wrap(src), from, to, maxChars);
+    }
+
+    /**
+     * {@code text} with every char outside printable ASCII as '?': an answer that quotes its request stays one line
+     * whatever the request held (a control, a Unicode line separator).
+     */
+    public static String printable(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            b.append(c >= 0x20 && c < 0x7F ? c : '?');
+        }
+        return b.toString();
     }
 
     private static void appendEscaped(StringBuilder sb, int b) {
