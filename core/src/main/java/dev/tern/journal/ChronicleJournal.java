@@ -117,6 +117,8 @@ public final class ChronicleJournal implements Journal {
                 // where the next replay cannot reach it either.
                 throw new JournalException("journal " + dataDir + " is damaged: " + r.damage() + ". " + REFUSAL);
             }
+            // Chronicle caps a document at a quarter of its block.
+            TornTail.clear(dataDir, r.lastFile(), r.lastEnd(), blockSize(settings.maxRecordBytes()) / 4);
             LOG.info("journal {} opened: {} records replayed, {} unreadable, {} messages pending", dataDir,
                     r.records(), r.skipped(), index.size());
             writer.start();

@@ -29,8 +29,10 @@ final class Recovery {
      * @param records documents read
      * @param skipped documents that could not be parsed (logged)
      * @param damage  why records written after the last one read cannot be reached, or null when nothing was
+     * @param lastFile the cycle file of the last document read, or null when none was
+     * @param lastEnd  the file offset just past that document, or -1
      */
-    record Result(long records, long skipped, String damage) {
+    record Result(long records, long skipped, String damage, Path lastFile, long lastEnd) {
     }
 
     private Recovery() {
@@ -43,6 +45,7 @@ final class Recovery {
         int lastCycle = Integer.MIN_VALUE;
         Path file = null;
         long lastStart = -1;
+        long lastEnd = -1;
         try (ExcerptTailer tailer = queue.createTailer()) {
             while (true) {
                 try (DocumentContext dc = tailer.readingDocument()) {
@@ -57,6 +60,7 @@ final class Recovery {
                         lastCycle = cycle;
                     }
                     lastStart = dc.wire().bytes().readPosition() - 4; // the header, as a file offset
+                    lastEnd = dc.wire().bytes().readLimit();
                     if (!dc.isData()) {
                         continue;
                     }
@@ -70,7 +74,7 @@ final class Recovery {
                 }
             }
         }
-        return new Result(records, skipped, damage(queue, lastCycle, file, lastStart));
+        return new Result(records, skipped, damage(queue, lastCycle, file, lastStart), file, lastEnd);
     }
 
     /**

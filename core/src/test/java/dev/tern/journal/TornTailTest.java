@@ -3,32 +3,68 @@ package dev.tern.journal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.tern.buffer.BufferPool;
 import dev.tern.config.JournalSettings;
 import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
 import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
-/** A JVM killed in the middle of a document leaves a torn tail and Chronicle's append lock held by a dead pid. */
+/**
+ * A JVM killed in the middle of a document leaves a torn tail and Chronicle's append lock held by a dead pid: its
+ * header still "not complete", part of its bytes written. Nothing in it was acknowledged; the journal clears it at
+ * open, so that the first commit after the restart neither waits for a writer that is gone nor leaves the old bytes
+ * where the next header will be read.
+ */
 class TornTailTest {
+    /** Chronicle's header word of a document being written whose length is not yet known. */
+    private static final int NOT_COMPLETE_UNKNOWN_LENGTH = 0x8000_0000;
+
     @TempDir
     Path dir;
 
     private final BufferPool pool = new BufferPool(8192, 64, 64);
+    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+
+    @BeforeEach
+    void captureLog() {
+        log.start();
+        logger().addAppender(log);
+    }
 
     @AfterEach
     void noLeaks() {
+        logger().detachAppender(log);
         assertThat(pool.outstanding()).isZero();
+    }
+
+    private static Logger logger() {
+        return (Logger) LoggerFactory.getLogger(TornTail.class);
     }
 
     private record Torn(List<Long> acked, long torn) {
@@ -101,6 +137,89 @@ class TornTailTest {
         });
         try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults(), later)) {
             assertIntact(j, expected);
+        }
+    }
+
+    @Test
+    void aTornRecordIsClearedAndTheNextCommitsDoNotWait() throws Exception {
+        List<Long> ids = new ArrayList<>();
+        List<byte[]> contents = new ArrayList<>();
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+            for (int i = 0; i < 5; i++) {
+                contents.add(TestMessages.content(i, 300 + 200 * i));
+                ids.add(TestMessages.commit(j, pool, contents.getLast(), "s@example.org", "r" + i + "@example.com"));
+            }
+        }
+        // A record torn in its body, longer than the next one, so that its text would outlast the overwrite.
+        Tail tail = lastRecordEnd();
+        byte[] torn = TestMessages.content(7, 40_000);
+        ByteBuffer b = ByteBuffer.allocate(4 + torn.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(NOT_COMPLETE_UNKNOWN_LENGTH).put(torn).flip();
+        long at = (tail.end + 3) & ~3L;
+        try (FileChannel ch = FileChannel.open(tail.file, StandardOpenOption.WRITE)) {
+            ch.write(b, at);
+        }
+
+        for (int restart = 0; restart < 2; restart++) {
+            try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+                byte[] c = TestMessages.content(100 + restart, 1_000);
+                contents.add(c);
+                ids.add(commitWithin(j, c, 2));
+            }
+        }
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+            assertThat(j.pending()).extracting(QueuedMessage::queueId).containsExactlyElementsOf(ids);
+            for (int i = 0; i < ids.size(); i++) {
+                assertThat(TestMessages.readBody(j, ids.get(i))).isEqualTo(contents.get(i));
+            }
+        }
+        assertThat(log.list).singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
+                .contains(tail.file.getFileName().toString(), "from offset " + at, "never completed"));
+    }
+
+    @Test
+    void aCleanJournalIsLeftAsItIs() throws Exception {
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+            TestMessages.commit(j, pool, TestMessages.content(1, 500), "s@example.org", "r@example.com");
+        }
+        Tail tail = lastRecordEnd();
+        byte[] before = Files.readAllBytes(tail.file);
+        assertThat(TornTail.clear(dir, tail.file, tail.end, 1 << 20)).isZero();
+        assertThat(TornTail.clear(dir, null, -1, 1 << 20)).isZero(); // walked from the file's start: every document complete
+        assertThat(Files.readAllBytes(tail.file)).isEqualTo(before);
+        assertThat(log.list).isEmpty();
+    }
+
+    /** Commits {@code content}, failing the test when the commit takes longer than {@code seconds}. */
+    private long commitWithin(ChronicleJournal j, byte[] content, int seconds) throws Exception {
+        FutureTask<Long> commit = new FutureTask<>(
+                () -> TestMessages.commit(j, pool, content, "s@example.org", "late@example.com"));
+        Thread.ofPlatform().daemon(true).start(commit);
+        try {
+            return commit.get(seconds, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            commit.get(); // let it finish (and release its body) before the journal closes
+            throw new AssertionError("the first commit after the restart waited more than " + seconds + " s");
+        }
+    }
+
+    private record Tail(Path file, long end) {
+    }
+
+    /** The cycle file holding the last record, and the offset just past it. */
+    private Tail lastRecordEnd() throws IOException {
+        JournalSettings s = JournalSettings.defaults();
+        try (SingleChronicleQueue q = ChronicleJournal.builder(dir, s.rollInterval(), s.maxRecordBytes(),
+                InstantSource.system()).readOnly(true).build(); ExcerptTailer t = q.createTailer()) {
+            Tail last = null;
+            while (true) {
+                try (DocumentContext dc = t.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return last;
+                    }
+                    last = new Tail(t.currentFile().toPath(), dc.wire().bytes().readLimit());
+                }
+            }
         }
     }
 }
