@@ -38,7 +38,7 @@ public final class Settings {
                             + " mynetworks may use it, passed on as is"),
             Setting.of("tls-cert-file", "smtp.tlsCertificate",
                     "PEM certificate chain for STARTTLS; with tls-key-file set too, STARTTLS is offered"),
-            Setting.of("tls-key-file", "smtp.tlsKey", "PEM (PKCS#8, unencrypted) private key of tls-cert-file"),
+            Setting.of("tls-key-file", "smtp.tlsKey", "PEM private key of tls-cert-file (unencrypted PKCS#8, or PKCS#1 RSA)"),
             Setting.of("tls-max-sessions", "smtp.tlsMaxSessions",
                     "sessions in TLS at once, ~64 KiB of heap each (0: a quarter of the heap's worth); beyond: 454"),
             Setting.of("tls-required", "smtp.tlsRequired",

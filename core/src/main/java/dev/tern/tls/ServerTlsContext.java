@@ -1,12 +1,13 @@
 package dev.tern.tls;
 
+import dev.tern.pem.PemKeyException;
+import dev.tern.pem.PemPrivateKeys;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.Signature;
@@ -14,8 +15,6 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import javax.net.ssl.KeyManagerFactory;
@@ -27,8 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The server side of STARTTLS (RFC 3207): an {@link SSLContext} made from a PEM certificate chain and its PEM private
- * key (PKCS#8 {@code PRIVATE KEY}: RSA, EC or Ed25519, as {@code openssl req -newkey} and certbot write them), with
- * the JDK alone. TLS 1.2 and 1.3 only.
+ * key ({@link PemPrivateKeys}: PKCS#8 {@code PRIVATE KEY}, RSA, EC or Ed25519, as {@code openssl req -newkey} and
+ * certbot write them, or PKCS#1 {@code RSA PRIVATE KEY}), with the JDK alone. TLS 1.2 and 1.3 only.
  *
  * <p>A TLS session holds about 64 KiB of heap (the {@link TlsChannel}'s three record buffers and the engine's state;
  * 2,000 sessions held took 126 MiB more after a full GC), so the sessions running TLS at once are bounded: by
@@ -223,28 +222,10 @@ public final class ServerTlsContext {
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("cannot read TLS key " + file + ": " + e.getMessage(), e);
         }
-        String begin = "-----BEGIN PRIVATE KEY-----";
-        String end = "-----END PRIVATE KEY-----";
-        int from = text.indexOf(begin);
-        int to = from < 0 ? -1 : text.indexOf(end, from + begin.length());
-        if (from < 0 || to < 0) {
-            // Never quote the file: it may hold a key in another form.
-            throw new IllegalArgumentException("TLS key " + file + " has no unencrypted PKCS#8 PEM block ('" + begin
-                    + "'); convert one with: openssl pkcs8 -topk8 -nocrypt -in OLD -out NEW");
-        }
-        byte[] der;
         try {
-            der = Base64.getMimeDecoder().decode(text.substring(from + begin.length(), to));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("TLS key " + file + " is not valid base64");
+            return PemPrivateKeys.parse(text, "TLS", KEY_ALGORITHMS);
+        } catch (PemKeyException e) {
+            throw new IllegalArgumentException("TLS key " + file + ": " + e.getMessage(), e);
         }
-        for (String algorithm : KEY_ALGORITHMS) {
-            try {
-                return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-            } catch (GeneralSecurityException e) {
-                // not this algorithm: try the next
-            }
-        }
-        throw new IllegalArgumentException("TLS key " + file + " is not an RSA, EC or Ed25519 private key");
     }
 }

@@ -41,16 +41,22 @@ class ServerTlsContextProperties {
         for (int i = 0; i < kinds.length; i++) {
             Path cert = dir.resolve("c" + i + ".pem");
             Path key = dir.resolve("k" + i + ".pem");
-            List<String> cmd = new ArrayList<>(List.of("/usr/bin/openssl", "req", "-x509"));
-            cmd.addAll(List.of(kinds[i]));
-            cmd.addAll(List.of("-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout", key.toString(), "-out",
+            List<String> args = new ArrayList<>(List.of("req", "-x509"));
+            args.addAll(List.of(kinds[i]));
+            args.addAll(List.of("-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout", key.toString(), "-out",
                     cert.toString()));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException("openssl failed: " + out);
-            }
+            openssl(args);
             PAIRS.add(new Path[] {cert, key});
+        }
+    }
+
+    private static void openssl(List<String> args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/openssl"));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("openssl failed: " + out);
         }
     }
 
@@ -65,6 +71,26 @@ class ServerTlsContextProperties {
     void everyKeyKindLoads() {
         for (Path[] pair : PAIRS) {
             assertThat(ServerTlsContext.load(pair[0], pair[1], 0).newEngine().getUseClientMode()).isFalse();
+        }
+    }
+
+    /** An RSA key in the traditional PKCS#1 form ({@code openssl genrsa -traditional} and older tools) loads. */
+    @Example
+    void aTraditionalRsaKeyLoads() throws Exception {
+        Path[] rsa = PAIRS.getFirst();
+        Path traditional = dir.resolve("traditional.pem");
+        openssl(List.of("rsa", "-in", rsa[1].toString(), "-traditional", "-out", traditional.toString()));
+        assertThat(Files.readString(traditional)).contains("-----BEGIN RSA PRIVATE KEY-----");
+        assertThat(ServerTlsContext.load(rsa[0], traditional, 0).certificate().getSubjectX500Principal().getName())
+                .isEqualTo("CN=localhost");
+    }
+
+    /** One file holding the certificate and then the key (as HAProxy takes them) serves as the key file. */
+    @Example
+    void aKeyAfterTheCertificateInOneFileLoads() throws Exception {
+        for (Path[] pair : PAIRS) {
+            Path both = write(Files.readString(pair[0]) + Files.readString(pair[1]));
+            assertThat(ServerTlsContext.load(pair[0], both, 0).newEngine().getUseClientMode()).isFalse();
         }
     }
 

@@ -1,7 +1,13 @@
 package dev.tern.delivery.dkim;
 
+import dev.tern.pem.PemKeyException;
+import dev.tern.pem.PemPrivateKeys;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -43,7 +49,7 @@ public record DkimKey(String domain, String selector, DkimAlgorithm algorithm, P
 
     /** Loads the private key of {@code settings} from its PEM file. */
     public static DkimKey load(DkimKeySettings settings) throws DkimKeyException {
-        PrivateKey key = PemPrivateKeys.load(settings.privateKeyPem(), settings.algorithm());
+        PrivateKey key = readPrivateKey(settings.privateKeyPem(), settings.algorithm());
         try {
             return new DkimKey(settings.domain(), settings.selector(), settings.algorithm(), key);
         } catch (IllegalArgumentException e) {
@@ -55,6 +61,30 @@ public record DkimKey(String domain, String selector, DkimAlgorithm algorithm, P
     public static DkimKey load(String domain, String selector, DkimAlgorithm algorithm, Path pem)
             throws DkimKeyException {
         return load(new DkimKeySettings(domain, selector, algorithm, pem));
+    }
+
+    /** The key in PEM file {@code pem} (see {@link PemPrivateKeys}), usable for {@code algorithm}. */
+    static PrivateKey readPrivateKey(Path pem, DkimAlgorithm algorithm) throws DkimKeyException {
+        String text;
+        try {
+            text = Files.readString(pem, StandardCharsets.US_ASCII);
+        } catch (IOException | RuntimeException e) {
+            throw new DkimKeyException("cannot read DKIM key file " + pem + ": " + e.getMessage(), e);
+        }
+        try {
+            return parsePrivateKey(text, algorithm);
+        } catch (DkimKeyException e) {
+            throw new DkimKeyException(pem + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The key in PEM text, usable for {@code algorithm}. */
+    static PrivateKey parsePrivateKey(String pemText, DkimAlgorithm algorithm) throws DkimKeyException {
+        try {
+            return PemPrivateKeys.parse(pemText, algorithm.tagValue(), List.of(algorithm.keyAlgorithm()));
+        } catch (PemKeyException e) {
+            throw new DkimKeyException(e.getMessage(), e);
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.tern.delivery.dkim;
 
 import dev.tern.cli.TernSubcommand;
+import dev.tern.pem.PemPrivateKeys;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

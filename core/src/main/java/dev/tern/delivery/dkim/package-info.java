@@ -8,7 +8,7 @@
  *
  * <p>Pieces: {@code RelaxedHeaderCanonicalizer} and {@code RelaxedBodyCanonicalizer} (RFC 6376 3.4.2, 3.4.4),
  * {@code HeaderFields} (which instance h= selects, 5.4.2), {@code SignatureHeaderFolder} (lines of at most 76
- * columns), {@code PemPrivateKeys} (PKCS#8 and PKCS#1 PEM), {@link dev.tern.delivery.dkim.DkimDnsRecord} and the
- * {@code tern dkim-keygen} command.
+ * columns), {@link dev.tern.pem.PemPrivateKeys} (PKCS#8 and PKCS#1 PEM, shared with STARTTLS),
+ * {@link dev.tern.delivery.dkim.DkimDnsRecord} and the {@code tern dkim-keygen} command.
  */
 package dev.tern.delivery.dkim;

@@ -7,6 +7,7 @@ import dev.tern.config.ConfigLoader;
 import dev.tern.config.RelayConfig;
 import dev.tern.config.Setting;
 import dev.tern.config.Settings;
+import dev.tern.pem.PemPrivateKeys;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPairGenerator;
@@ -28,14 +29,14 @@ import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * DKIM private key files ({@link PemPrivateKeys}) and the {@code --dkim-keys} setting ({@link DkimKeySettings}),
+ * DKIM private key files ({@link DkimKey#readPrivateKey}, through {@link PemPrivateKeys}) and the {@code --dkim-keys} setting ({@link DkimKeySettings}),
  * both written by the operator. Keys the JDK writes, PKCS#8 (RSA, Ed25519) and PKCS#1 (RSA, re-wrapped by the
  * reader), in any PEM layout (line width, CRLF, text around the block) read back to the same key; damaged PEM ends
  * only in {@link DkimKeyException} with one of the documented messages, none quoting the key; settings written as
  * {@code DOMAIN:SELECTOR:ALGORITHM:PEM-FILE} read back, and anything else is refused with
  * {@link IllegalArgumentException}. jqwik prints the seed of a failure.
  */
-class PemPrivateKeysProperties {
+class DkimKeyFilesProperties {
 
     private static final List<PrivateKey> RSA_KEYS = new ArrayList<>();
     private static final List<PrivateKey> ED_KEYS = new ArrayList<>();
@@ -47,7 +48,7 @@ class PemPrivateKeysProperties {
                 rsa.initialize(bits);
                 RSA_KEYS.add(rsa.generateKeyPair().getPrivate());
             }
-            RSA_KEYS.add(PemPrivateKeys.load(DkimpyVerifier.resource("rsa2048-pkcs8.pem"), DkimAlgorithm.RSA_SHA256));
+            RSA_KEYS.add(DkimKey.readPrivateKey(DkimpyVerifier.resource("rsa2048-pkcs8.pem"), DkimAlgorithm.RSA_SHA256));
             KeyPairGenerator ed = KeyPairGenerator.getInstance("Ed25519");
             for (int i = 0; i < 8; i++) {
                 ED_KEYS.add(ed.generateKeyPair().getPrivate());
@@ -91,7 +92,7 @@ class PemPrivateKeysProperties {
     void pkcs8RsaKeysReadBack(@ForAll @IntRange(min = 0, max = 3) int which, @ForAll("layouts") Layout layout)
             throws DkimKeyException {
         PrivateKey key = RSA_KEYS.get(which);
-        PrivateKey read = PemPrivateKeys.parse(pem("PRIVATE KEY", key.getEncoded(), layout), DkimAlgorithm.RSA_SHA256);
+        PrivateKey read = DkimKey.parsePrivateKey(pem("PRIVATE KEY", key.getEncoded(), layout), DkimAlgorithm.RSA_SHA256);
         assertThat(read.getAlgorithm()).isEqualTo("RSA");
         assertThat(read.getEncoded()).isEqualTo(key.getEncoded());
     }
@@ -100,7 +101,7 @@ class PemPrivateKeysProperties {
     void pkcs8Ed25519KeysReadBack(@ForAll @IntRange(min = 0, max = 7) int which, @ForAll("layouts") Layout layout)
             throws DkimKeyException {
         PrivateKey key = ED_KEYS.get(which);
-        PrivateKey read = PemPrivateKeys.parse(pem("PRIVATE KEY", key.getEncoded(), layout),
+        PrivateKey read = DkimKey.parsePrivateKey(pem("PRIVATE KEY", key.getEncoded(), layout),
                 DkimAlgorithm.ED25519_SHA256);
         assertThat(read.getEncoded()).isEqualTo(key.getEncoded());
         // and the key is usable where DkimKey checks it
@@ -113,7 +114,7 @@ class PemPrivateKeysProperties {
                                           @ForAll("layouts") Layout layout) throws DkimKeyException {
         PrivateKey key = RSA_KEYS.get(which);
         byte[] pkcs1 = innerPrivateKey(key.getEncoded());
-        PrivateKey read = PemPrivateKeys.parse(pem("RSA PRIVATE KEY", pkcs1, layout), DkimAlgorithm.RSA_SHA256);
+        PrivateKey read = DkimKey.parsePrivateKey(pem("RSA PRIVATE KEY", pkcs1, layout), DkimAlgorithm.RSA_SHA256);
         assertThat(read.getEncoded()).isEqualTo(key.getEncoded());
     }
 
@@ -121,7 +122,7 @@ class PemPrivateKeysProperties {
     void encodeReadsBack(@ForAll boolean rsa, @ForAll @IntRange(min = 0, max = 3) int which) throws DkimKeyException {
         PrivateKey key = rsa ? RSA_KEYS.get(which) : ED_KEYS.get(which);
         DkimAlgorithm a = rsa ? DkimAlgorithm.RSA_SHA256 : DkimAlgorithm.ED25519_SHA256;
-        assertThat(PemPrivateKeys.parse(PemPrivateKeys.encode(key), a).getEncoded()).isEqualTo(key.getEncoded());
+        assertThat(DkimKey.parsePrivateKey(PemPrivateKeys.encode(key), a).getEncoded()).isEqualTo(key.getEncoded());
     }
 
     /** A key of one algorithm configured for the other is refused, naming the configured algorithm. */
@@ -140,7 +141,8 @@ class PemPrivateKeysProperties {
             + "|malformed PEM header \\(the BEGIN line must end with '-----'\\)"
             + "|PEM block '.*' (has no END line|is not valid base64)|an RSA PRIVATE KEY cannot be used for .*"
             + "|unsupported PEM block '.*' \\(expected PRIVATE KEY or RSA PRIVATE KEY; encrypted keys are not "
-            + "supported\\)|not a (RSA|Ed25519) private key usable for (rsa|ed25519)-sha256 \\(.*\\))$",
+            + "supported; convert one with: openssl pkcs8 -topk8 -nocrypt -in OLD -out NEW\\)"
+            + "|not a (RSA|Ed25519) private key usable for (rsa|ed25519)-sha256 \\(.*\\))$",
             Pattern.DOTALL);
 
     /** One change an editor, a truncated copy or a wrong file could make to a key file. */
@@ -267,7 +269,7 @@ class PemPrivateKeysProperties {
     /** The key read from {@code text}, or null after checking that the refusal is a documented one. */
     private static PrivateKey readOrRefuse(String text, DkimAlgorithm a) {
         try {
-            PrivateKey key = PemPrivateKeys.parse(text, a);
+            PrivateKey key = DkimKey.parsePrivateKey(text, a);
             assertThat(key.getAlgorithm()).as("algorithm of a key read for %s", a)
                     .isIn(a.keyAlgorithm(), "EdDSA");
             return key;
@@ -275,13 +277,13 @@ class PemPrivateKeysProperties {
             assertThat(e.getMessage()).as("refusal of %s", escape(text)).matches(DOCUMENTED);
             return null;
         } catch (RuntimeException e) {
-            throw new AssertionError("PemPrivateKeys.parse threw " + e + " for " + a + " on " + escape(text), e);
+            throw new AssertionError("DkimKey.parsePrivateKey threw " + e + " for " + a + " on " + escape(text), e);
         }
     }
 
     private static DkimKeyException refusal(String text, DkimAlgorithm a) {
         try {
-            PemPrivateKeys.parse(text, a);
+            DkimKey.parsePrivateKey(text, a);
         } catch (DkimKeyException e) {
             return e;
         }

@@ -11,26 +11,29 @@ import java.util.Base64;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class PemPrivateKeysTest {
+class DkimKeyFilesTest {
     @TempDir
     Path tmp;
 
     @Test
     void loadsPkcs8RsaKey() throws Exception {
-        PrivateKey key = PemPrivateKeys.load(DkimpyVerifier.resource("rsa2048-pkcs8.pem"), DkimAlgorithm.RSA_SHA256);
+        PrivateKey key = DkimKey.readPrivateKey(DkimpyVerifier.resource("rsa2048-pkcs8.pem"),
+                DkimAlgorithm.RSA_SHA256);
         assertThat(key.getAlgorithm()).isEqualTo("RSA");
     }
 
     @Test
     void loadsPkcs1RsaKeyAsTheSameKey() throws Exception {
-        PrivateKey pkcs8 = PemPrivateKeys.load(DkimpyVerifier.resource("rsa2048-pkcs8.pem"), DkimAlgorithm.RSA_SHA256);
-        PrivateKey pkcs1 = PemPrivateKeys.load(DkimpyVerifier.resource("rsa2048-pkcs1.pem"), DkimAlgorithm.RSA_SHA256);
+        PrivateKey pkcs8 = DkimKey.readPrivateKey(DkimpyVerifier.resource("rsa2048-pkcs8.pem"),
+                DkimAlgorithm.RSA_SHA256);
+        PrivateKey pkcs1 = DkimKey.readPrivateKey(DkimpyVerifier.resource("rsa2048-pkcs1.pem"),
+                DkimAlgorithm.RSA_SHA256);
         assertThat(pkcs1.getEncoded()).isEqualTo(pkcs8.getEncoded());
     }
 
     @Test
     void loadsPkcs8Ed25519Key() throws Exception {
-        PrivateKey key = PemPrivateKeys.load(DkimpyVerifier.resource("ed25519-pkcs8.pem"),
+        PrivateKey key = DkimKey.readPrivateKey(DkimpyVerifier.resource("ed25519-pkcs8.pem"),
                 DkimAlgorithm.ED25519_SHA256);
         assertThat(key.getAlgorithm()).isIn("Ed25519", "EdDSA");
     }
@@ -42,20 +45,20 @@ class PemPrivateKeysTest {
                 + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(generated.getEncoded())
                 + "\n-----END PRIVATE KEY-----\n";
 
-        assertThat(PemPrivateKeys.parse(pem, DkimAlgorithm.ED25519_SHA256).getEncoded())
+        assertThat(DkimKey.parsePrivateKey(pem, DkimAlgorithm.ED25519_SHA256).getEncoded())
                 .isEqualTo(generated.getEncoded());
     }
 
     @Test
     void rejectsAnRsaKeyConfiguredAsEd25519() {
-        assertThatThrownBy(() -> PemPrivateKeys.load(DkimpyVerifier.resource("rsa2048-pkcs8.pem"),
+        assertThatThrownBy(() -> DkimKey.readPrivateKey(DkimpyVerifier.resource("rsa2048-pkcs8.pem"),
                 DkimAlgorithm.ED25519_SHA256))
                 .isInstanceOf(DkimKeyException.class).hasMessageContaining("ed25519-sha256");
     }
 
     @Test
     void rejectsAnEd25519KeyConfiguredAsRsa() {
-        assertThatThrownBy(() -> PemPrivateKeys.load(DkimpyVerifier.resource("ed25519-pkcs8.pem"),
+        assertThatThrownBy(() -> DkimKey.readPrivateKey(DkimpyVerifier.resource("ed25519-pkcs8.pem"),
                 DkimAlgorithm.RSA_SHA256))
                 .isInstanceOf(DkimKeyException.class).hasMessageContaining("rsa-sha256");
     }
@@ -63,20 +66,20 @@ class PemPrivateKeysTest {
     @Test
     void rejectsAnEncryptedKeyWithAClearMessage() {
         String pem = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
-        assertThatThrownBy(() -> PemPrivateKeys.parse(pem, DkimAlgorithm.RSA_SHA256))
+        assertThatThrownBy(() -> DkimKey.parsePrivateKey(pem, DkimAlgorithm.RSA_SHA256))
                 .isInstanceOf(DkimKeyException.class).hasMessageContaining("encrypted keys are not supported");
     }
 
     @Test
     void rejectsTextWithoutPemBlock() {
-        assertThatThrownBy(() -> PemPrivateKeys.parse("hello", DkimAlgorithm.RSA_SHA256))
+        assertThatThrownBy(() -> DkimKey.parsePrivateKey("hello", DkimAlgorithm.RSA_SHA256))
                 .isInstanceOf(DkimKeyException.class).hasMessageContaining("no PEM block");
     }
 
     @Test
     void rejectsAMissingFileNamingIt() {
         Path missing = tmp.resolve("missing.pem");
-        assertThatThrownBy(() -> PemPrivateKeys.load(missing, DkimAlgorithm.RSA_SHA256))
+        assertThatThrownBy(() -> DkimKey.readPrivateKey(missing, DkimAlgorithm.RSA_SHA256))
                 .isInstanceOf(DkimKeyException.class).hasMessageContaining(missing.toString());
     }
 
@@ -84,7 +87,7 @@ class PemPrivateKeysTest {
     void rejectsCorruptKeyBytes() throws Exception {
         Path corrupt = tmp.resolve("corrupt.pem");
         Files.writeString(corrupt, "-----BEGIN PRIVATE KEY-----\nAAECAwQF\n-----END PRIVATE KEY-----\n");
-        assertThatThrownBy(() -> PemPrivateKeys.load(corrupt, DkimAlgorithm.RSA_SHA256))
+        assertThatThrownBy(() -> DkimKey.readPrivateKey(corrupt, DkimAlgorithm.RSA_SHA256))
                 .isInstanceOf(DkimKeyException.class).hasMessageContaining(corrupt.toString());
     }
 }
