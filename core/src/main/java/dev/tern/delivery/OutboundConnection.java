@@ -123,16 +123,23 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
         if (greeting.code() != 220) {
             throw new HopFailure(greeting);
         }
+        hello(heloName, true);
+    }
+
+    /**
+     * EHLO, which sets {@link #caps}; with {@code heloFallback}, a 5xx to it is followed by HELO (RFC 5321 3.2: a
+     * server that does not know EHLO answers 5xx), and the hop is taken to offer no extension.
+     */
+    private void hello(String heloName, boolean heloFallback) throws IOException {
         command("EHLO " + heloName);
         SmtpReply ehlo = await();
         if (ehlo.positive()) {
             caps = EhloCapabilities.parse(ehlo);
             return;
         }
-        if (!ehlo.permanentFailure()) {
+        if (!heloFallback || !ehlo.permanentFailure()) {
             throw new HopFailure(ehlo);
         }
-        // RFC 5321 3.2: a server that does not know EHLO answers 5xx; fall back to HELO.
         command("HELO " + heloName);
         SmtpReply helo = await();
         if (!helo.positive()) {
@@ -174,12 +181,7 @@ final class OutboundConnection implements DeadlineSweeper.Expirable {
         replies = new ReplyReader(t.inputStream());
         LOG.debug("TLS with {}: {}", hop, t.describe());
         caps = EhloCapabilities.NONE;
-        command("EHLO " + heloName);
-        SmtpReply ehlo = await();
-        if (!ehlo.positive()) {
-            throw new HopFailure(ehlo);
-        }
-        caps = EhloCapabilities.parse(ehlo);
+        hello(heloName, false); // the hop knew EHLO before TLS
     }
 
     /** Whether the connection runs over TLS. */
