@@ -1,5 +1,9 @@
 package dev.tern.pem;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
@@ -29,6 +33,21 @@ public final class PemPrivateKeys {
     };
 
     private PemPrivateKeys() {
+    }
+
+    /** As {@link #parse} for the text of {@code file}; every message starts with the file's name. */
+    public static PrivateKey load(Path file, String use, List<String> keyAlgorithms) throws PemKeyException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.US_ASCII);
+        } catch (IOException | RuntimeException e) {
+            throw new PemKeyException(file + ": cannot read it (" + e + ")", e);
+        }
+        try {
+            return parse(text, use, keyAlgorithms);
+        } catch (PemKeyException e) {
+            throw new PemKeyException(file + ": " + e.getMessage(), e);
+        }
     }
 
     /**

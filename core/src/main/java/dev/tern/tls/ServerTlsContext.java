@@ -216,16 +216,10 @@ public final class ServerTlsContext {
     }
 
     private static PrivateKey privateKey(Path file) {
-        String text;
         try {
-            text = Files.readString(file, StandardCharsets.US_ASCII);
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException("cannot read TLS key " + file + ": " + e.getMessage(), e);
-        }
-        try {
-            return PemPrivateKeys.parse(text, "TLS", KEY_ALGORITHMS);
+            return PemPrivateKeys.load(file, "TLS", KEY_ALGORITHMS);
         } catch (PemKeyException e) {
-            throw new IllegalArgumentException("TLS key " + file + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException("TLS key " + e.getMessage(), e);
         }
     }
 }

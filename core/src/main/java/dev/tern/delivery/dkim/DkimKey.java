@@ -2,9 +2,6 @@ package dev.tern.delivery.dkim;
 
 import dev.tern.pem.PemKeyException;
 import dev.tern.pem.PemPrivateKeys;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.util.List;
@@ -65,16 +62,10 @@ public record DkimKey(String domain, String selector, DkimAlgorithm algorithm, P
 
     /** The key in PEM file {@code pem} (see {@link PemPrivateKeys}), usable for {@code algorithm}. */
     static PrivateKey readPrivateKey(Path pem, DkimAlgorithm algorithm) throws DkimKeyException {
-        String text;
         try {
-            text = Files.readString(pem, StandardCharsets.US_ASCII);
-        } catch (IOException | RuntimeException e) {
-            throw new DkimKeyException("cannot read DKIM key file " + pem + ": " + e.getMessage(), e);
-        }
-        try {
-            return parsePrivateKey(text, algorithm);
-        } catch (DkimKeyException e) {
-            throw new DkimKeyException(pem + ": " + e.getMessage(), e);
+            return PemPrivateKeys.load(pem, algorithm.tagValue(), List.of(algorithm.keyAlgorithm()));
+        } catch (PemKeyException e) {
+            throw new DkimKeyException("DKIM key file " + e.getMessage(), e);
         }
     }
 
