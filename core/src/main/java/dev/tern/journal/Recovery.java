@@ -1,7 +1,9 @@
 package dev.tern.journal;
 
 import java.nio.file.Path;
+import java.text.ParseException;
 import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.TailerDirection;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueStore;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -83,7 +85,11 @@ final class Recovery {
      */
     private static String damage(SingleChronicleQueue queue, int lastCycle, Path file, long lastStart) {
         if (file != null && queue.lastCycle() > lastCycle) {
-            return "reading stopped in cycle file " + file.getFileName() + " but later cycle files exist";
+            String later = laterCycleWithRecords(queue, lastCycle);
+            if (later != null) {
+                return "reading stopped in cycle file " + file.getFileName() + " but " + later;
+            }
+            // Later files without a record: a crash while writing a cycle's first one (the rest is TornTail's).
         }
         int cycle = file != null ? lastCycle : queue.firstCycle();
         if (cycle == Integer.MAX_VALUE || cycle < 0) {
@@ -104,6 +110,21 @@ final class Recovery {
             return null;
         } finally {
             queue.closeStore(store);
+        }
+    }
+
+    /** What says a cycle after {@code lastCycle} holds a complete record, or null when none does. */
+    private static String laterCycleWithRecords(SingleChronicleQueue queue, int lastCycle) {
+        try (ExcerptTailer t = queue.createTailer()) {
+            for (int c = queue.nextCycle(lastCycle, TailerDirection.FORWARD); c > lastCycle;
+                 c = queue.nextCycle(c, TailerDirection.FORWARD)) {
+                if (t.moveToIndex(queue.rollCycle().toIndex(c, 0))) {
+                    return "cycle " + c + " after it holds records";
+                }
+            }
+            return null;
+        } catch (ParseException e) {
+            return "the later cycle files cannot be listed (" + e.getMessage() + ")";
         }
     }
 

@@ -8,6 +8,8 @@ import dev.tern.message.QueueId;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
@@ -19,8 +21,9 @@ import net.openhft.chronicle.wire.DocumentContext;
  * <ul>
  *   <li>{@code load DIR THREADS}: commits messages from THREADS platform threads until killed, printing
  *       {@code ACK <id>} for each commit that returned;</li>
- *   <li>{@code tear DIR N}: commits N messages, closes the journal, then starts a message document and halts the
- *       JVM in the middle of it (a torn tail, with Chronicle's append lock held by a dead process).</li>
+ *   <li>{@code tear DIR N [HOURS]}: commits N messages, closes the journal, then starts a message document and halts
+ *       the JVM in the middle of it (a torn tail, with Chronicle's append lock held by a dead process); with HOURS,
+ *       the torn document is written that many hours later, so it is the first of a new cycle file.</li>
  * </ul>
  * Bodies are a function of the queue id ({@link #content}) so the parent can verify them; some are large, so a kill
  * also lands in the middle of a body written through the file.
@@ -43,7 +46,7 @@ public final class JournalChild {
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.US_ASCII);
         switch (args[0]) {
             case "load" -> load(dir, Integer.parseInt(args[2]), out);
-            case "tear" -> tear(dir, Integer.parseInt(args[2]), out);
+            case "tear" -> tear(dir, Integer.parseInt(args[2]), args.length > 3 ? Integer.parseInt(args[3]) : 0, out);
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -81,7 +84,7 @@ public final class JournalChild {
         Thread.sleep(Long.MAX_VALUE);
     }
 
-    private static void tear(Path dir, int n, PrintStream out) throws Exception {
+    private static void tear(Path dir, int n, int hoursLater, PrintStream out) throws Exception {
         BufferPool pool = new BufferPool(8192, 64, 64);
         JournalSettings settings = JournalSettings.defaults();
         try (ChronicleJournal j = ChronicleJournal.open(dir, settings)) {
@@ -96,8 +99,9 @@ public final class JournalChild {
                 out.println("ACK " + id);
             }
         }
+        Instant tornAt = Instant.now().plus(Duration.ofHours(hoursLater));
         SingleChronicleQueue q = ChronicleJournal.builder(dir, settings.rollInterval(), settings.maxRecordBytes(),
-                InstantSource.system()).build();
+                InstantSource.fixed(tornAt)).build();
         ExcerptAppender app = q.createAppender();
         DocumentContext dc = app.writingDocument();
         Bytes<?> b = dc.wire().bytes();

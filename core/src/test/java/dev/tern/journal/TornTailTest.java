@@ -1,6 +1,7 @@
 package dev.tern.journal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import ch.qos.logback.classic.Logger;
@@ -71,7 +72,11 @@ class TornTailTest {
     }
 
     private Torn tear(int n) throws Exception {
-        Process p = ChildJvm.start("tear", dir.toString(), Integer.toString(n));
+        return tear(n, 0);
+    }
+
+    private Torn tear(int n, int hoursLater) throws Exception {
+        Process p = ChildJvm.start("tear", dir.toString(), Integer.toString(n), Integer.toString(hoursLater));
         List<Long> acked = new ArrayList<>();
         long torn = 0;
         try (BufferedReader r = ChildJvm.stdout(p)) {
@@ -140,6 +145,41 @@ class TornTailTest {
         }
     }
 
+    /** A crash at the journal's very first record: nothing to read, and nothing lost. */
+    @Test
+    void aTornFirstRecordOfAnEmptyJournalDoesNotStopIt() throws Exception {
+        Torn t = tear(0);
+        List<Long> expected = new ArrayList<>();
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+            try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+                assertIntact(j, expected);
+                expected.add(commit(j));
+            }
+        });
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
+            assertIntact(j, expected);
+            assertThat(j.find(t.torn())).isEmpty();
+        }
+    }
+
+    /** A crash at a cycle's first record: the new cycle file holds Chronicle's headers and the torn document. */
+    @Test
+    void aTornFirstRecordOfANewCycleFileDoesNotStopTheJournal() throws Exception {
+        Torn t = tear(2, 2);
+        List<Long> expected = new ArrayList<>(t.acked());
+        InstantSource later = new FakeClock(Instant.now().plus(Duration.ofHours(2)));
+        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+            try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults(), later)) {
+                assertIntact(j, expected);
+                expected.add(commit(j));
+            }
+        });
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults(), later)) {
+            assertIntact(j, expected);
+            assertThat(j.find(t.torn())).isEmpty();
+        }
+    }
+
     @Test
     void aTornRecordIsClearedAndTheNextCommitsDoNotWait() throws Exception {
         List<Long> ids = new ArrayList<>();
@@ -177,6 +217,31 @@ class TornTailTest {
                 .contains(tail.file.getFileName().toString(), "from offset " + at, "never completed"));
     }
 
+    /**
+     * The counterpart: a record whose header reads "not complete" followed by a later cycle that holds records is no
+     * torn tail but damage (records beyond it cannot be read), and the journal refuses to start.
+     */
+    @Test
+    void anUnfinishedLookingRecordBeforeALaterCycleWithRecordsIsRefused() throws Exception {
+        FakeClock clock = new FakeClock(Instant.now());
+        try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults(), clock)) {
+            commit(j);
+            commit(j);
+            clock.advance(Duration.ofHours(2));
+            commit(j);
+        }
+        Tail first = lastRecordOfTheFirstFile();
+        try (FileChannel ch = FileChannel.open(first.file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer word = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(word, first.end);
+            word.putInt(0, word.getInt(0) | NOT_COMPLETE_UNKNOWN_LENGTH).clear();
+            ch.write(word, first.end);
+        }
+        assertThatThrownBy(() -> ChronicleJournal.open(dir, JournalSettings.defaults(), clock).close())
+                .isInstanceOf(JournalException.class).hasMessageContaining("is damaged")
+                .hasMessageContaining("after it holds records");
+    }
+
     @Test
     void aCleanJournalIsLeftAsItIs() throws Exception {
         try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
@@ -204,6 +269,27 @@ class TornTailTest {
     }
 
     private record Tail(Path file, long end) {
+    }
+
+    /** The first cycle file's last record: its file, and the offset of its header word. */
+    private Tail lastRecordOfTheFirstFile() throws IOException {
+        JournalSettings s = JournalSettings.defaults();
+        try (SingleChronicleQueue q = ChronicleJournal.builder(dir, s.rollInterval(), s.maxRecordBytes(),
+                InstantSource.system()).readOnly(true).build(); ExcerptTailer t = q.createTailer()) {
+            Tail last = null;
+            while (true) {
+                try (DocumentContext dc = t.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return last;
+                    }
+                    Path file = t.currentFile().toPath();
+                    if (last != null && !file.equals(last.file)) {
+                        return last;
+                    }
+                    last = new Tail(file, dc.wire().bytes().readPosition() - 4);
+                }
+            }
+        }
     }
 
     /** The cycle file holding the last record, and the offset just past it. */
