@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.List;
+import java.util.Random;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
@@ -21,6 +23,11 @@ import net.openhft.chronicle.wire.DocumentContext;
  * <ul>
  *   <li>{@code load DIR THREADS}: commits messages from THREADS platform threads until killed, printing
  *       {@code ACK <id>} for each commit that returned;</li>
+ *   <li>{@code rolling-load DIR THREADS WALL0 SPEED}: as {@code load}, on a journal rolling every 5 minutes of a clock
+ *       running SPEED times real time from WALL0 ({@link #fastClock}), so cycles roll and old ones are compacted
+ *       under load; after each commit a thread records the previous message of its own as delivered to both
+ *       recipients nine times in ten (old cycles then hold little and are compacted), printing {@code MARKING <id>}
+ *       before and {@code DONE <id>} once that returned;</li>
  *   <li>{@code tear DIR N [HOURS]}: commits N messages, closes the journal, then starts a message document and halts
  *       the JVM in the middle of it (a torn tail, with Chronicle's append lock held by a dead process); with HOURS,
  *       the torn document is written that many hours later, so it is the first of a new cycle file.</li>
@@ -46,6 +53,8 @@ public final class JournalChild {
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.US_ASCII);
         switch (args[0]) {
             case "load" -> load(dir, Integer.parseInt(args[2]), out);
+            case "rolling-load" -> rollingLoad(dir, Integer.parseInt(args[2]), Long.parseLong(args[3]),
+                    Integer.parseInt(args[4]), out);
             case "tear" -> tear(dir, Integer.parseInt(args[2]), args.length > 3 ? Integer.parseInt(args[3]) : 0, out);
             default -> throw new IllegalArgumentException(args[0]);
         }
@@ -82,6 +91,56 @@ public final class JournalChild {
             });
         }
         Thread.sleep(Long.MAX_VALUE);
+    }
+
+    /** The rolling tests' journal: cycles of 5 minutes. */
+    static final JournalSettings ROLLING = JournalSettings.defaults().withRollInterval(Duration.ofMinutes(5));
+
+    /** A clock running {@code speed} times real time from {@code wall0}: the same in the parent and every child. */
+    static InstantSource fastClock(long wall0, int speed) {
+        return () -> Instant.ofEpochMilli(wall0 + (System.currentTimeMillis() - wall0) * speed);
+    }
+
+    private static void rollingLoad(Path dir, int threads, long wall0, int speed, PrintStream out) throws Exception {
+        BufferPool pool = new BufferPool(8192, 512, 512);
+        ChronicleJournal j = ChronicleJournal.open(dir, ROLLING, fastClock(wall0, speed));
+        print(out, "READY");
+        for (int t = 0; t < threads; t++) {
+            long seed = t;
+            Thread.ofPlatform().start(() -> {
+                Random random = new Random(seed);
+                long previous = 0;
+                while (true) {
+                    long id = QueueId.next();
+                    Envelope e = TestMessages.envelope(id, "s@example.org", "a@example.com", "b@example.com");
+                    MessageBody b = TestMessages.body(pool, content(id));
+                    try {
+                        j.commit(e, b);
+                        print(out, "ACK " + id);
+                        if (previous != 0 && random.nextInt(10) != 0) {
+                            print(out, "MARKING " + previous); // from here on either outcome may be durable
+                            long at = System.currentTimeMillis();
+                            j.record(List.of(new Outcome(previous, 0, OutcomeKind.DELIVERED, at, 0, "250 ok"),
+                                    new Outcome(previous, 1, OutcomeKind.DELIVERED, at, 0, "250 ok")));
+                            print(out, "DONE " + previous);
+                        }
+                        previous = id;
+                    } catch (JournalException ex) {
+                        print(out, "FAIL " + id + " " + ex.getMessage());
+                    } finally {
+                        b.release();
+                    }
+                }
+            });
+        }
+        Thread.sleep(Long.MAX_VALUE);
+    }
+
+    private static void print(PrintStream out, String line) {
+        synchronized (out) {
+            out.println(line);
+            out.flush();
+        }
     }
 
     private static void tear(Path dir, int n, int hoursLater, PrintStream out) throws Exception {

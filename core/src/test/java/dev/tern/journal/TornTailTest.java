@@ -250,7 +250,8 @@ class TornTailTest {
         Tail tail = lastRecordEnd();
         byte[] before = Files.readAllBytes(tail.file);
         assertThat(TornTail.clear(dir, tail.file, tail.end, 1 << 20)).isZero();
-        assertThat(TornTail.clear(dir, null, -1, 1 << 20)).isZero(); // walked from the file's start: every document complete
+        // Walked from the file's start: every document is complete.
+        assertThat(TornTail.clear(dir, null, -1, 1 << 20)).isZero();
         assertThat(Files.readAllBytes(tail.file)).isEqualTo(before);
         assertThat(log.list).isEmpty();
     }
