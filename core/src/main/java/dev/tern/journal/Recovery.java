@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A record header damaged on disk ends what a tailer can read just as a torn tail does, and hides every record
  * after it. So after the replay, {@link Result#damage()} says whether anything was written beyond the point where
- * reading stopped: a later cycle file, or a last complete document beyond the last one read (a torn tail never
- * becomes one).
+ * reading stopped: a later cycle file holding a record, or a last complete document beyond the last one read (a
+ * torn tail never becomes one). A later cycle file without a record is what a crash while writing its first one
+ * leaves; {@link TornTail} clears it.
  *
  * <p>Threading: runs on the opening thread before the writer starts (or in {@link JournalReader}).
  */
