@@ -45,6 +45,18 @@ public final class ChronicleJournal implements Journal {
     private static final String METADATA_REFUSAL = "Refusing to start; with the relay stopped, move "
             + SingleChronicleQueue.QUEUE_METADATA_FILE + " aside and Chronicle rebuilds it";
     static final String LOCK_FILE = "tern.lock";
+    static final long CHRONICLE_WAIT_MILLIS = 2_000;
+    /** Chronicle's wait for the file lock of its metadata file, read once when its table store class loads. */
+    static final String TABLE_STORE_WAIT_PROPERTY = "chronicle.table.store.timeoutMS";
+
+    static {
+        // The same reasoning as timeoutMS below: a metadata file whose fields are garbage leaves Chronicle waiting
+        // for that lock (held by its own earlier read of the file) for 10 s before it gives up. The test JVMs set
+        // it on the command line too, in case a test loads Chronicle before this class.
+        if (System.getProperty(TABLE_STORE_WAIT_PROPERTY) == null) {
+            System.setProperty(TABLE_STORE_WAIT_PROPERTY, Long.toString(CHRONICLE_WAIT_MILLIS));
+        }
+    }
 
     private final Path dir;
     private final SingleChronicleQueue queue;
@@ -128,7 +140,10 @@ public final class ChronicleJournal implements Journal {
             throw e;
         } catch (IOException | RuntimeException | InternalError e) {
             closeQuietly(queue, lockChannel);
-            throw new JournalException("cannot open journal " + dataDir + ": " + e, e);
+            // Chronicle names its metadata file when that is what it could not use (garbage in its fields).
+            boolean metadata = String.valueOf(e.getMessage()).contains(SingleChronicleQueue.QUEUE_METADATA_FILE);
+            throw new JournalException("cannot open journal " + dataDir + ": " + e
+                    + (metadata ? ". " + METADATA_REFUSAL : ""), e);
         }
     }
 
@@ -164,6 +179,10 @@ public final class ChronicleJournal implements Journal {
                 .rollCycle(rollCycle(rollInterval))
                 .blockSize(blockSize(maxRecordBytes))
                 .timeProvider(clock::millis)
+                // Chronicle waits this long for a lock or a header another writer holds. Tern holds the journal's
+                // lock, so no other writer exists: what is still held after it is a dead process's (Chronicle then
+                // takes it over) or damage (open fails). Chronicle's 10 s would only delay the answer.
+                .timeoutMS(CHRONICLE_WAIT_MILLIS)
                 // Durability is the writer's fdatasync per batch; Chronicle's own msync would only add work.
                 .syncMode(SyncMode.NONE);
     }
