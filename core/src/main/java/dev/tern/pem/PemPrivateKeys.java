@@ -69,7 +69,8 @@ public final class PemPrivateKeys {
             String type = pemText.substring(at + BEGIN.length(), typeEnd);
             // The footer is looked for after the header's closing dashes, which it must not share.
             int bodyStart = typeEnd + DASHES.length();
-            int end = pemText.indexOf("-----END " + type + DASHES, bodyStart);
+            String footer = "-----END " + type + DASHES;
+            int end = pemText.indexOf(footer, bodyStart);
             if (end < 0) {
                 throw new PemKeyException("PEM block '" + type + "' has no END line");
             }
@@ -79,7 +80,7 @@ public final class PemPrivateKeys {
             if (firstType == null) {
                 firstType = type;
             }
-            at = pemText.indexOf(BEGIN, end + 9 + type.length() + DASHES.length());
+            at = pemText.indexOf(BEGIN, end + footer.length());
         }
         throw unsupported(firstType);
     }

@@ -61,36 +61,7 @@ public final class JournalChild {
     }
 
     private static void load(Path dir, int threads, PrintStream out) throws Exception {
-        BufferPool pool = new BufferPool(8192, 512, 512);
-        ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults());
-        synchronized (out) {
-            out.println("READY");
-            out.flush();
-        }
-        for (int t = 0; t < threads; t++) {
-            Thread.ofPlatform().start(() -> {
-                while (true) {
-                    long id = QueueId.next();
-                    Envelope e = TestMessages.envelope(id, "s@example.org", "a@example.com", "b@example.com");
-                    MessageBody b = TestMessages.body(pool, content(id));
-                    try {
-                        j.commit(e, b);
-                        synchronized (out) {
-                            out.println("ACK " + id);
-                            out.flush();
-                        }
-                    } catch (JournalException ex) {
-                        synchronized (out) {
-                            out.println("FAIL " + id + " " + ex.getMessage());
-                            out.flush();
-                        }
-                    } finally {
-                        b.release();
-                    }
-                }
-            });
-        }
-        Thread.sleep(Long.MAX_VALUE);
+        commitLoop(ChronicleJournal.open(dir, JournalSettings.defaults()), threads, false, out);
     }
 
     /** The rolling tests' journal: cycles of 5 minutes. */
@@ -102,8 +73,16 @@ public final class JournalChild {
     }
 
     private static void rollingLoad(Path dir, int threads, long wall0, int speed, PrintStream out) throws Exception {
+        commitLoop(ChronicleJournal.open(dir, ROLLING, fastClock(wall0, speed)), threads, true, out);
+    }
+
+    /**
+     * Commits from {@code threads} platform threads until killed; with {@code mark}, each thread records its previous
+     * message delivered nine times in ten.
+     */
+    private static void commitLoop(ChronicleJournal j, int threads, boolean mark, PrintStream out)
+            throws InterruptedException {
         BufferPool pool = new BufferPool(8192, 512, 512);
-        ChronicleJournal j = ChronicleJournal.open(dir, ROLLING, fastClock(wall0, speed));
         print(out, "READY");
         for (int t = 0; t < threads; t++) {
             long seed = t;
@@ -117,7 +96,7 @@ public final class JournalChild {
                     try {
                         j.commit(e, b);
                         print(out, "ACK " + id);
-                        if (previous != 0 && random.nextInt(10) != 0) {
+                        if (mark && previous != 0 && random.nextInt(10) != 0) {
                             print(out, "MARKING " + previous); // from here on either outcome may be durable
                             long at = System.currentTimeMillis();
                             j.record(List.of(new Outcome(previous, 0, OutcomeKind.DELIVERED, at, 0, "250 ok"),
