@@ -12,7 +12,6 @@ import dev.tern.config.JournalSettings;
 import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -164,7 +163,7 @@ class TornTailTest {
             }
         }
         // A record torn in its body, longer than the next one, so that its text would outlast the overwrite.
-        Tail tail = lastRecordEnd();
+        Rec tail = lastRecord();
         byte[] torn = TestMessages.content(7, 40_000);
         ByteBuffer b = ByteBuffer.allocate(4 + torn.length).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(NOT_COMPLETE_UNKNOWN_LENGTH).put(torn).flip();
@@ -203,12 +202,12 @@ class TornTailTest {
             clock.advance(Duration.ofHours(2));
             commit(j);
         }
-        Tail first = lastRecordOfTheFirstFile();
+        Rec first = lastRecordOfTheFirstFile();
         try (FileChannel ch = FileChannel.open(first.file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer word = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-            ch.read(word, first.end);
+            ch.read(word, first.header);
             word.putInt(0, word.getInt(0) | NOT_COMPLETE_UNKNOWN_LENGTH).clear();
-            ch.write(word, first.end);
+            ch.write(word, first.header);
         }
         assertThatThrownBy(() -> ChronicleJournal.open(dir, JournalSettings.defaults(), clock).close())
                 .isInstanceOf(JournalException.class).hasMessageContaining("is damaged")
@@ -220,7 +219,7 @@ class TornTailTest {
         try (ChronicleJournal j = ChronicleJournal.open(dir, JournalSettings.defaults())) {
             TestMessages.commit(j, pool, TestMessages.content(1, 500), "s@example.org", "r@example.com");
         }
-        Tail tail = lastRecordEnd();
+        Rec tail = lastRecord();
         byte[] before = Files.readAllBytes(tail.file);
         assertThat(TornTail.clear(dir, tail.file, tail.end, 1 << 20)).isZero();
         // Walked from the file's start: every document is complete.
@@ -242,44 +241,37 @@ class TornTailTest {
         }
     }
 
-    private record Tail(Path file, long end) {
+    /** A record of the journal: its cycle file, where its header word starts and where its bytes end. */
+    private record Rec(Path file, long header, long end) {
     }
 
-    /** The first cycle file's last record: its file, and the offset of its header word. */
-    private Tail lastRecordOfTheFirstFile() throws IOException {
+    /** Every record, in order, read from the journal as it is on disk. */
+    private List<Rec> records() {
         JournalSettings s = JournalSettings.defaults();
+        List<Rec> all = new ArrayList<>();
         try (SingleChronicleQueue q = ChronicleJournal.builder(dir, s.rollInterval(), s.maxRecordBytes(),
                 InstantSource.system()).readOnly(true).build(); ExcerptTailer t = q.createTailer()) {
-            Tail last = null;
             while (true) {
                 try (DocumentContext dc = t.readingDocument()) {
                     if (!dc.isPresent()) {
-                        return last;
+                        return all;
                     }
-                    Path file = t.currentFile().toPath();
-                    if (last != null && !file.equals(last.file)) {
-                        return last;
-                    }
-                    last = new Tail(file, dc.wire().bytes().readPosition() - 4);
+                    all.add(new Rec(t.currentFile().toPath(), dc.wire().bytes().readPosition() - 4,
+                            dc.wire().bytes().readLimit()));
                 }
             }
         }
     }
 
-    /** The cycle file holding the last record, and the offset just past it. */
-    private Tail lastRecordEnd() throws IOException {
-        JournalSettings s = JournalSettings.defaults();
-        try (SingleChronicleQueue q = ChronicleJournal.builder(dir, s.rollInterval(), s.maxRecordBytes(),
-                InstantSource.system()).readOnly(true).build(); ExcerptTailer t = q.createTailer()) {
-            Tail last = null;
-            while (true) {
-                try (DocumentContext dc = t.readingDocument()) {
-                    if (!dc.isPresent()) {
-                        return last;
-                    }
-                    last = new Tail(t.currentFile().toPath(), dc.wire().bytes().readLimit());
-                }
-            }
-        }
+    /** The first cycle file's last record. */
+    private Rec lastRecordOfTheFirstFile() {
+        List<Rec> all = records();
+        Path first = all.getFirst().file();
+        return all.stream().filter(r -> r.file().equals(first)).reduce((a, b) -> b).orElseThrow();
+    }
+
+    /** The journal's last record. */
+    private Rec lastRecord() {
+        return records().getLast();
     }
 }
