@@ -27,16 +27,19 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
  *       Chronicle reading from the wrong offset): Chronicle spins on the lock it keeps in that file, beyond any
  *       sensible start-up time.</li>
  * </ul>
- * Either is damage: the journal refuses to start, naming the file and what to do.
+ * Either is damage: the journal refuses to start, naming the file and what to do. The layout of Chronicle's header
+ * word and the scan for bytes that are not zero serve {@link TornTail} too.
  *
  * <p>Threading: runs on the opening thread, before the queue is built.
  */
 final class JournalFileHeaders {
     private static final int CHUNK = 1 << 20;
     /** Chronicle's document header word: bit 31 "not complete", bit 30 "metadata", the rest the length. */
-    private static final int NOT_COMPLETE = 0x8000_0000;
-    private static final int META_DATA = 0x4000_0000;
-    private static final int LENGTH_MASK = 0x3FFF_FFFF;
+    static final int NOT_COMPLETE = 0x8000_0000;
+    static final int META_DATA = 0x4000_0000;
+    static final int LENGTH_MASK = 0x3FFF_FFFF;
+    /** The marker Chronicle ends a rolled cycle file with: nothing is appended after it. */
+    static final int END_OF_DATA = NOT_COMPLETE | META_DATA;
     /** The metadata documents sit at the start of the file; further on it is zeros. */
     private static final int METADATA_SCAN = 64 << 10;
     /** A store header document starts with its field name, {@code header}, in binary wire (0xb9: a field name). */
@@ -55,7 +58,7 @@ final class JournalFileHeaders {
         for (Path f : files) {
             try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
                 ByteBuffer first = read(ch, 4);
-                if (first.remaining() == 4 && first.getInt(0) == 0 && holdsData(ch)) {
+                if (first.remaining() == 4 && first.getInt(0) == 0 && lastNonZero(ch, 0, ch.size()) >= 0) {
                     return "cycle file " + f.getFileName() + " holds records but its header is zeros (Chronicle "
                             + "would take it as new and write over them)";
                 }
@@ -125,24 +128,43 @@ final class JournalFileHeaders {
         return b.flip();
     }
 
-    /** Whether any byte of the file is not zero (the file is sparse: its holes read fast as zeros). */
-    private static boolean holdsData(FileChannel ch) throws IOException {
+    /**
+     * The offset of the last byte in [{@code from}, {@code to}) that is not zero, or {@code from - 1} (Chronicle's
+     * files are sparse: their holes read fast as zeros).
+     */
+    static long lastNonZero(FileChannel ch, long from, long to) throws IOException {
         ByteBuffer b = ByteBuffer.allocateDirect(CHUNK);
-        long at = 0;
-        int n;
-        while ((n = ch.read(b.clear(), at)) > 0) {
-            for (int i = 0; i + 8 <= n; i += 8) {
-                if (b.getLong(i) != 0) {
-                    return true;
-                }
+        long last = from - 1;
+        for (long at = from; at < to; ) {
+            int n = ch.read(b.clear().limit((int) Math.min(CHUNK, to - at)), at);
+            if (n <= 0) {
+                break;
             }
-            for (int i = n & ~7; i < n; i++) {
-                if (b.get(i) != 0) {
-                    return true;
-                }
+            int inChunk = lastNonZero(b, n);
+            if (inChunk >= 0) {
+                last = at + inChunk;
             }
             at += n;
         }
-        return false;
+        return last;
+    }
+
+    /** The index of the last byte of {@code b}'s first {@code n} that is not zero, or -1. */
+    private static int lastNonZero(ByteBuffer b, int n) {
+        for (int i = n - 1; i >= (n & ~7); i--) {
+            if (b.get(i) != 0) {
+                return i;
+            }
+        }
+        for (int i = (n & ~7) - 8; i >= 0; i -= 8) {
+            if (b.getLong(i) != 0) {
+                for (int j = i + 7; ; j--) {
+                    if (b.get(j) != 0) {
+                        return j;
+                    }
+                }
+            }
+        }
+        return -1;
     }
 }

@@ -28,10 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 final class TornTail {
     private static final Logger LOG = LoggerFactory.getLogger(TornTail.class);
-    private static final int NOT_COMPLETE = 0x8000_0000;
-    /** The marker Chronicle ends a rolled cycle file with: nothing is appended after it. */
-    private static final int END_OF_DATA = 0xC000_0000;
-    private static final int LENGTH_MASK = 0x3FFF_FFFF;
     private static final int CHUNK = 1 << 20;
 
     private TornTail() {
@@ -56,7 +52,7 @@ final class TornTail {
             if (end < 0) {
                 return 0; // a finished file: the appender starts a new one
             }
-            long last = lastNonZero(ch, end, Math.min(size, end + 4 + maxDocumentBytes));
+            long last = JournalFileHeaders.lastNonZero(ch, end, Math.min(size, end + 4 + maxDocumentBytes));
             if (last < end) {
                 return 0;
             }
@@ -82,53 +78,16 @@ final class TornTail {
                 // a local file reads short only at its end
             }
             int w = word.getInt(0);
-            if (w == END_OF_DATA) {
+            if (w == JournalFileHeaders.END_OF_DATA) {
                 return -1;
             }
-            long next = (pos + 4 + (w & LENGTH_MASK) + 3) & ~3L;
-            if (w == 0 || (w & NOT_COMPLETE) != 0 || next > size) {
+            long next = (pos + 4 + (w & JournalFileHeaders.LENGTH_MASK) + 3) & ~3L;
+            if (w == 0 || (w & JournalFileHeaders.NOT_COMPLETE) != 0 || next > size) {
                 return pos;
             }
             pos = next;
         }
         return pos;
-    }
-
-    /** The offset of the last byte in [{@code from}, {@code to}) that is not zero, or {@code from - 1}. */
-    private static long lastNonZero(FileChannel ch, long from, long to) throws IOException {
-        ByteBuffer b = ByteBuffer.allocateDirect(CHUNK);
-        long last = from - 1;
-        for (long at = from; at < to; ) {
-            int n = ch.read(b.clear().limit((int) Math.min(CHUNK, to - at)), at);
-            if (n <= 0) {
-                break;
-            }
-            int inChunk = lastNonZero(b, n);
-            if (inChunk >= 0) {
-                last = at + inChunk;
-            }
-            at += n;
-        }
-        return last;
-    }
-
-    /** The index of the last byte of {@code b}'s first {@code n} that is not zero, or -1. */
-    private static int lastNonZero(ByteBuffer b, int n) {
-        for (int i = n - 1; i >= (n & ~7); i--) {
-            if (b.get(i) != 0) {
-                return i;
-            }
-        }
-        for (int i = (n & ~7) - 8; i >= 0; i -= 8) {
-            if (b.getLong(i) != 0) {
-                for (int j = i + 7; ; j--) {
-                    if (b.get(j) != 0) {
-                        return j;
-                    }
-                }
-            }
-        }
-        return -1;
     }
 
     private static void zero(FileChannel ch, long at, long n) throws IOException {
