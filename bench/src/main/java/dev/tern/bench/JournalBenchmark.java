@@ -36,8 +36,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * through {@link ChronicleJournal} from {@code batch} concurrent virtual threads (they share fsyncs: group commit);
  * {@code jdkWriteAndForce} is the JDK baseline doing the least possible work for the same durability: one thread,
  * {@code FileChannel.write} of each envelope and body, one {@code force} per batch, over pages already cached once
- * its file has wrapped; {@code jdkAppendAndForce} does the same into fresh pages, as the journal always does. Scores
- * are microseconds per batch: the commit latency a session sees; messages per second is {@code batch * 1e6 / score}.
+ * its file has wrapped; {@code jdkAppendAndForce} does the same into new pages and blocks, as the journal always does
+ * (it truncates its file at the limit, so its page cache is memory the kernel has just freed, while the journal's file
+ * keeps growing). Scores are microseconds per batch: the commit latency a session sees; messages per second is
+ * {@code batch * 1e6 / score}.
  *
  * <p>Run: {@code java -jar bench/target/benchmarks.jar JournalBenchmark}. Uses {@code java.io.tmpdir} for files.
  */
