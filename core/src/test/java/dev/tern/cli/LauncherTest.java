@@ -12,7 +12,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The {@code tern} launcher script picks a JDK 25+ by itself, and says what to install when there is none. */
+/**
+ * The {@code tern} launcher script picks a JDK 25+ by itself, says what to install when there is none, and builds what
+ * is stale once however many launches ask for it at the same moment.
+ */
 class LauncherTest {
     private static final Path LAUNCHER = Path.of("..", "tern").toAbsolutePath().normalize();
 
@@ -60,6 +63,51 @@ class LauncherTest {
         Result r = launch(Map.of("TERN_JDK_DIRS", only17.toString()), "--version");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("needs a JDK 25 or newer", "found: 17", "JAVA_HOME");
+    }
+
+    /**
+     * Two launches of a checkout that needs building (say {@code ./tern sink &} and {@code ./tern relay} after a pull)
+     * run one Maven between them, not two over the same target folders. The checkout is a copy of the launcher with a
+     * fake {@code mvn} that notes when it runs and whether another one is running.
+     */
+    @Test
+    void concurrentLaunchesOfAStaleCheckoutBuildOnceAtATime() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("checkout"));
+        Files.copy(LAUNCHER, root.resolve("tern"));
+        Files.writeString(root.resolve("pom.xml"), "<project/>\n");
+        for (String module : List.of("core", "loadgen", "bench")) {
+            Files.createDirectories(root.resolve(module));
+        }
+        Files.writeString(root.resolve("core/jvm.options"), "-Xss1m\n");
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path log = dir.resolve("mvn.log");
+        Path mvn = bin.resolve("mvn");
+        Files.writeString(mvn, """
+                #!/bin/sh
+                if [ -e "$MARK" ]; then echo overlap >> "$LOG"; fi
+                touch "$MARK"; echo start >> "$LOG"
+                sleep 2
+                mkdir -p loadgen/target/lib
+                rm -f "$MARK"; echo end >> "$LOG"
+                """);
+        mvn.toFile().setExecutable(true);
+        Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"),
+                "PATH", bin + ":" + System.getenv("PATH"), "LOG", log.toString(),
+                "MARK", dir.resolve("mvn.running").toString());
+        List<Process> launches = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("tern").toString(), "--version")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("launch" + i + ".out").toFile());
+            pb.environment().putAll(env);
+            launches.add(pb.start());
+        }
+        for (Process p : launches) {
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        }
+        // The fake build makes no classes, so each launch then fails to start Java; what matters is the build.
+        assertThat(Files.readAllLines(log)).containsExactly("start", "end");
+        String both = Files.readString(dir.resolve("launch0.out")) + Files.readString(dir.resolve("launch1.out"));
+        assertThat(both).containsOnlyOnce("tern: building");
     }
 
     /** A folder holding {@code current} (a link to the JDK running this test) and an old fake JDK. */
