@@ -53,8 +53,6 @@ import org.openjdk.jmh.annotations.Warmup;
         "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
         "-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true", "-Xmx1g"})
 public class JournalBenchmark {
-    /** The JDK baseline wraps its file at this size so long runs do not fill the disk. */
-    private static final long BASELINE_FILE_LIMIT = 1L << 30;
 
     @Param({"1", "16", "256"})
     public int batch;
@@ -126,23 +124,16 @@ public class JournalBenchmark {
         JournalFixtures.commitConcurrently(journal, threads, bodies, batch, pendingCommits);
     }
 
-    /** Overwrites its file from the start at the limit: after the first lap every page is cached and allocated. */
     @Benchmark
     public void jdkWriteAndForce() throws IOException {
         writeBatch(baseline);
-        if (baseline.position() > BASELINE_FILE_LIMIT) {
-            baseline.position(0);
-        }
+        JournalFixtures.rewindAtLimit(baseline);
     }
 
-    /** Truncates its file at the limit, so like the journal it always appends into fresh pages and fresh blocks. */
     @Benchmark
     public void jdkAppendAndForce() throws IOException {
         writeBatch(appended);
-        if (appended.position() > BASELINE_FILE_LIMIT) {
-            appended.truncate(0);
-            appended.position(0);
-        }
+        JournalFixtures.truncateAtLimit(appended);
     }
 
     private void writeBatch(FileChannel ch) throws IOException {

@@ -7,6 +7,7 @@ import dev.tern.message.MessageBody;
 import dev.tern.message.QueueId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -14,9 +15,30 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
-/** What the journal benchmarks share: envelopes like the relay's, concurrent commits, removing the scratch dir. */
+/**
+ * What the journal benchmarks share: envelopes like the relay's, concurrent commits, the baselines' file wrapping,
+ * removing the scratch dir.
+ */
 final class JournalFixtures {
+    /** The JDK baselines wrap their files at this size so long runs do not fill the disk. */
+    static final long BASELINE_FILE_LIMIT = 1L << 30;
+
     private JournalFixtures() {
+    }
+
+    /** Past the limit, back to the start of the file: later laps rewrite pages already cached and allocated. */
+    static void rewindAtLimit(FileChannel ch) throws IOException {
+        if (ch.position() > BASELINE_FILE_LIMIT) {
+            ch.position(0);
+        }
+    }
+
+    /** Past the limit, the file is emptied: like the journal, later laps append into new pages and blocks. */
+    static void truncateAtLimit(FileChannel ch) throws IOException {
+        if (ch.position() > BASELINE_FILE_LIMIT) {
+            ch.truncate(0);
+            ch.position(0);
+        }
     }
 
     /** A one-recipient envelope as a session builds it. */

@@ -38,8 +38,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Run: {@code ./tern bench LargeBodyJournal}. Uses {@code java.io.tmpdir} (a few GiB for the journal side, deleted
  * at the end). {@code jdkWriteAndForce} wraps its file at 1 GiB, so after the first lap it rewrites pages already in
- * the page cache; the journal and {@code jdkAppendAndForce} always fill fresh ones, which on a VM that hands freed
- * memory back to its host is most of the cost.
+ * the page cache; the journal and {@code jdkAppendAndForce} fill new ones. The journal's file keeps growing into memory
+ * not used lately, while the truncated baseline gets back memory just freed: on a VM whose balloon hands free memory
+ * back to the host, the first is much dearer (docs/benchmarks.md, JMH section).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -54,7 +55,6 @@ import org.openjdk.jmh.annotations.Warmup;
 public class LargeBodyJournalBenchmark {
     private static final int BODY_BYTES = 10 << 20;
     private static final int CHUNK = 64 << 10;
-    private static final long BASELINE_FILE_LIMIT = 1L << 30;
 
     @Param({"1", "10"})
     public int batch;
@@ -110,23 +110,16 @@ public class LargeBodyJournalBenchmark {
         JournalFixtures.commitConcurrently(journal, threads, bodies, batch, pending);
     }
 
-    /** Overwrites its file from the start at the limit: after the first lap every page is cached and allocated. */
     @Benchmark
     public void jdkWriteAndForce() throws IOException {
         writeBatch(baseline);
-        if (baseline.position() > BASELINE_FILE_LIMIT) {
-            baseline.position(0);
-        }
+        JournalFixtures.rewindAtLimit(baseline);
     }
 
-    /** Truncates its file at the limit, so like the journal it always appends into fresh pages and fresh blocks. */
     @Benchmark
     public void jdkAppendAndForce() throws IOException {
         writeBatch(appended);
-        if (appended.position() > BASELINE_FILE_LIMIT) {
-            appended.truncate(0);
-            appended.position(0);
-        }
+        JournalFixtures.truncateAtLimit(appended);
     }
 
     private void writeBatch(FileChannel ch) throws IOException {
