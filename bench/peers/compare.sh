@@ -325,7 +325,10 @@ EOF
 # unpipelined commands arrive (uncommon traps, seen with -XX:+PrintCompilation), inside the measured run. The
 # medium and large scenarios then get a short load of their own size: their runs last a second or two, and a JVM
 # warmed on 1 KiB messages compiled its large-body paths inside them (a relay spent 52 CPU-ms per 10 MiB message
-# in its first 20 of them, 16-19 from the second 20 on).
+# in its first 20 of them, 16-19 from the second 20 on). The smtp-source scenarios end theirs with a short run of
+# smtp-source itself: it says HELO, which the load generator never does, and Tern's C2 code for the command path
+# (CommandParser.identifyVerb, SessionEngine.command) was thrown away at the measured run's first HELO (an uncommon
+# trap, -XX:+PrintCompilation) and ran profiled C1 code until C2 compiled it again.
 warm_up() { # warm_up RUN_DIR SCENARIO
     local acked sized=0 pipelining=--pipelining
     [ "${WARMUP_TIME:-0}" != 0 ] || return 0
@@ -336,6 +339,8 @@ warm_up() { # warm_up RUN_DIR SCENARIO
         medium) run_loadgen "$1/warmup-sized.json" -s 100k -n "$(scaled 1000 20)" -c "$(scaled 50 2)" ;;
         # shellcheck disable=SC2046 # word splitting of the options is intended
         large) run_loadgen "$1/warmup-sized.json" $(large_load) ;;
+        smtp-source) smtp_source_warm_up "$1" -d ;;
+        smtp-source-connect) smtp_source_warm_up "$1" ;;
     esac
     [ -s "$1/warmup-sized.json" ] && sized=$(acknowledged_in "$1/warmup-sized.json")
     acked=$((acked + sized))
@@ -433,6 +438,14 @@ run_smtp-source() { # Postfix's generator as the issue describes it: 20 sessions
 }
 run_smtp-source-connect() { # the same with a new connection per message (smtp-source's default)
     smtp_source_json "$1"
+}
+smtp_source_warm_up() { # smtp_source_warm_up DIR [SMTP-SOURCE OPTION...]: the measured client, unmeasured
+    local dir=$1 n
+    shift
+    n=$(scaled 2000 20)
+    run_waiting timeout 120 smtp-source "$@" -s "$(scaled 20 2)" -m "$n" -l 1024 -f load@smtp-source.tern.test \
+        -t rcpt@sink.tern.test 127.0.0.1:"$SERVER_PORT" >"$dir/warmup-smtp-source.log" 2>&1 || true
+    echo "{\"messages\": {\"acknowledged\": $n}}" >"$dir/warmup-sized.json"
 }
 smtp_source_json() { # smtp_source_json DIR [SMTP-SOURCE OPTION...]
     local dir=$1 n sessions start end
