@@ -53,7 +53,6 @@ import org.openjdk.jmh.annotations.Warmup;
         "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
         "-Dchronicle.analytics.disable=true", "-Dchronicle.announcer.disable=true", "-Xmx1g"})
 public class JournalBenchmark {
-
     @Param({"1", "16", "256"})
     public int batch;
 
