@@ -444,9 +444,10 @@ final class JournalWriter implements Runnable {
      * on Linux 6.16+ gives a multi-page write folios as large as the write and its alignment allow, and a store
      * through Chronicle's mapping dirties its whole folio, so each {@code fdatasync} after a 1 KiB record wrote a
      * folio back (1 MiB writes: 470 KB per sync in {@code JournalWriteBackTest}, 62 KiB of disk writes per message
-     * in the relay). Page-sized writes keep the pages the mapping stores into as separate 4 KiB folios.
+     * in the relay). Page-sized writes keep the pages the mapping stores into as separate 4 KiB folios. Also used by
+     * {@link TornTail}, which clears the stretch the next records are stored into.
      */
-    private static long writeZeros(FileChannel ch, long at, long end) throws IOException {
+    static long writeZeros(FileChannel ch, long at, long end) throws IOException {
         ByteBuffer z = ZEROS.duplicate();
         while (at < end) {
             z.clear().limit((int) Math.min(PAGE - (at & (PAGE - 1)), end - at));

@@ -28,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 final class TornTail {
     private static final Logger LOG = LoggerFactory.getLogger(TornTail.class);
-    private static final int CHUNK = 1 << 20;
 
     private TornTail() {
     }
@@ -57,7 +56,11 @@ final class TornTail {
                 return 0;
             }
             long n = last + 1 - end;
-            zero(ch, end, n);
+            // Page by page, as the writer pre-zeroes: the next records are stored into these pages.
+            if (JournalWriter.writeZeros(ch, end, end + n) < end + n) {
+                throw new IOException("journal file " + newest.getFileName() + ": could not clear the " + n
+                        + " bytes from offset " + end + " left by a write that never completed");
+            }
             ch.force(false);
             LOG.warn("journal file {}: cleared {} bytes from offset {}, left by a write that never completed (nothing"
                     + " in them was acknowledged)", newest.getFileName(), n, end);
@@ -88,14 +91,6 @@ final class TornTail {
             pos = next;
         }
         return pos;
-    }
-
-    private static void zero(FileChannel ch, long at, long n) throws IOException {
-        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(n, CHUNK));
-        for (long done = 0; done < n; ) {
-            zeros.clear().limit((int) Math.min(zeros.capacity(), n - done));
-            done += ch.write(zeros, at + done);
-        }
     }
 
     /** The cycle file that sorts last (Chronicle names them by date), or null when there is none. */
